@@ -53,6 +53,17 @@ impl ComponentKind {
         ComponentKind::Distribution,
     ];
 
+    /// The plural, for headings.
+    pub fn plural(self) -> &'static str {
+        match self {
+            ComponentKind::Task => "tasks",
+            ComponentKind::Body => "bodies",
+            ComponentKind::Encoder => "encoders",
+            ComponentKind::Model => "models",
+            ComponentKind::Distribution => "distributions",
+        }
+    }
+
     /// The kind's name as used on the command line and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
