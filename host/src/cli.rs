@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
     pub plugin_dirs: Vec<PathBuf>,
 
+    /// Search only --plugin-dir and ANGORA_PLUGIN_PATH, not the user directory or the
+    /// directory of the executable.
+    #[arg(long, global = true)]
+    pub no_default_plugin_dirs: bool,
+
     /// Print no progress output.
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -150,7 +155,7 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> Result<(), Failure> {
-    let search = SearchPath::standard(&cli.plugin_dirs);
+    let search = SearchPath::standard(&cli.plugin_dirs, !cli.no_default_plugin_dirs);
     let registry = Registry::load(&search);
     match cli.command {
         Command::Plugins(args) => match args.action {

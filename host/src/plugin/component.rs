@@ -39,28 +39,28 @@ impl Ident {
 
     /// An error about this component.
     pub fn error(&self, op: &'static str, source: PluginError) -> CallError {
-        CallError { ident: self.clone(), op, source }
+        CallError { ident: self.clone(), op, error: source }
     }
 }
 
 /// A call into a plugin failed.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{} '{}' (plugin {}) failed to {op}: {source}", ident.kind, ident.name, ident.plugin.display())]
+#[error("{} '{}' (plugin {}) failed to {op}: {error}", ident.kind, ident.name, ident.plugin.display())]
 pub struct CallError {
     /// The component.
     pub ident: Ident,
     /// What the host asked it to do.
     pub op: &'static str,
-    /// What the plugin (or the host's check of its answer) reported.
-    #[source]
-    pub source: PluginError,
+    /// What the plugin (or the host's check of its answer) reported. (Not a `#[source]`:
+    /// the message above already includes it.)
+    pub error: PluginError,
 }
 
 impl CallError {
     /// Whether the failure is due to bad input (a config, an action, a broken plugin) rather
     /// than a runtime failure.
     pub fn is_bad_input(&self) -> bool {
-        self.source.kind != ErrorKind::Runtime
+        self.error.kind != ErrorKind::Runtime
     }
 }
 

@@ -8,8 +8,8 @@
 
 use object::{
     Endianness, FileKind,
-    elf::{ET_DYN, PT_LOAD},
-    read::elf::{ElfFile64, FileHeader, ProgramHeader},
+    elf::{ET_DYN, FileHeader64, PT_LOAD},
+    read::elf::{FileHeader, ProgramHeader},
 };
 
 /// What is wrong with a file that is not a loadable shared library.
@@ -28,15 +28,22 @@ pub fn check_shared_library(data: &[u8]) -> Result<(), ElfProblem> {
         Ok(other) => return Err(ElfProblem::NotALibrary(format!("it is a {other:?} file, not a 64-bit ELF library"))),
         Err(_) => return Err(ElfProblem::NotALibrary("it is not an ELF file".into())),
     }
-    let file = ElfFile64::<Endianness>::parse(data)
-        .map_err(|e| ElfProblem::Corrupt(format!("its ELF headers cannot be read ({e})")))?;
-    let endian = file.endian();
-    let header = file.elf_header();
+    let corrupt = |e: object::read::Error| ElfProblem::Corrupt(format!("its ELF headers cannot be read ({e})"));
+    let header = FileHeader64::<Endianness>::parse(data).map_err(corrupt)?;
+    let endian = header.endian().map_err(corrupt)?;
     if header.e_type(endian) != ET_DYN {
         return Err(ElfProblem::NotALibrary("it is an ELF file but not a shared object".into()));
     }
     let len = data.len() as u64;
-    for segment in file.elf_program_headers() {
+    let sections_end = header
+        .e_shoff(endian)
+        .saturating_add(u64::from(header.e_shnum(endian)) * u64::from(header.e_shentsize(endian)));
+    if sections_end > len {
+        return Err(ElfProblem::Corrupt(format!(
+            "it is truncated: its section table ends at byte {sections_end} but the file has {len} bytes"
+        )));
+    }
+    for segment in header.program_headers(endian, data).map_err(corrupt)? {
         if segment.p_type(endian) != PT_LOAD {
             continue;
         }
@@ -46,14 +53,6 @@ pub fn check_shared_library(data: &[u8]) -> Result<(), ElfProblem> {
                 "it is truncated: a loadable segment ends at byte {end} but the file has {len} bytes"
             )));
         }
-    }
-    let sections_end = header
-        .e_shoff(endian)
-        .saturating_add(u64::from(header.e_shnum(endian)) * u64::from(header.e_shentsize(endian)));
-    if sections_end > len {
-        return Err(ElfProblem::Corrupt(format!(
-            "it is truncated: the section table ends at byte {sections_end} but the file has {len} bytes"
-        )));
     }
     Ok(())
 }

@@ -120,11 +120,15 @@ impl SearchPath {
     /// The standard order: `--plugin-dir` flags, `ANGORA_PLUGIN_PATH` (colon-separated), the
     /// user directory (`$XDG_DATA_HOME/angora/plugins`, by default
     /// `~/.local/share/angora/plugins`), `plugins/` beside the executable, and the cargo
-    /// build directory the executable sits in, if it sits in one.
-    pub fn standard(cli_dirs: &[PathBuf]) -> Self {
+    /// build directory the executable sits in, if it sits in one. Without `defaults`, only
+    /// the flags and the environment variable count.
+    pub fn standard(cli_dirs: &[PathBuf], defaults: bool) -> Self {
         let mut dirs: Vec<(PathBuf, bool)> = cli_dirs.iter().map(|d| (d.clone(), true)).collect();
         if let Some(path) = env::var_os("ANGORA_PLUGIN_PATH") {
             dirs.extend(env::split_paths(&path).filter(|p| !p.as_os_str().is_empty()).map(|p| (p, true)));
+        }
+        if !defaults {
+            return SearchPath { dirs };
         }
         let data_home = env::var_os("XDG_DATA_HOME")
             .map(PathBuf::from)
@@ -245,24 +249,37 @@ fn library_error(path: &Path, plugin_api: Option<&str>, error: LibraryError) -> 
     }
 }
 
-/// abi_stable's layout report runs to hundreds of lines with the cause at the end; keep the
-/// distinct `Error:` lines, or else the last lines.
+/// abi_stable's layout report runs to hundreds of lines with the cause at the end: keep the
+/// type that differs and the distinct `Error:` lines, with their expected and found values
+/// when those fit on one line.
 fn layout_summary(report: &str) -> String {
-    let mut causes: Vec<&str> = Vec::new();
-    for line in report.lines().map(str::trim).filter(|l| l.starts_with("Error:")) {
-        if !causes.contains(&line) {
-            causes.push(line);
+    let lines: Vec<&str> = report.lines().map(str::trim).collect();
+    let type_name = lines
+        .iter()
+        .rposition(|l| l.starts_with("Layout of found type"))
+        .and_then(|i| lines[i..].iter().find_map(|l| l.strip_prefix("type:")));
+    let mut causes: Vec<String> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(what) = line.strip_prefix("Error:") else { continue };
+        let mut cause = what.trim().to_string();
+        if lines.get(i + 1) == Some(&"Expected:") && lines.get(i + 3) == Some(&"Found:") {
+            if let (Some(expected), Some(found)) = (lines.get(i + 2), lines.get(i + 4)) {
+                cause = format!("{cause}: expected {expected}, found {found}");
+            }
+        }
+        if !causes.contains(&cause) {
+            causes.push(cause);
         }
     }
-    let picked: Vec<&str> = if causes.is_empty() {
-        let lines: Vec<&str> = report.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        lines[lines.len().saturating_sub(3)..].to_vec()
-    } else {
-        causes.into_iter().take(4).collect()
-    };
-    let summary = picked.join("; ");
-    let summary = summary.replace("Error:", "");
-    format!("the type layouts differ ({})", summary.trim())
+    if causes.is_empty() {
+        let tail: Vec<&str> = lines.iter().copied().filter(|l| !l.is_empty()).collect();
+        causes.push(tail[tail.len().saturating_sub(3)..].join(" "));
+    }
+    causes.truncate(3);
+    match type_name {
+        Some(name) => format!("the layout of type {name} differs ({})", causes.join("; ")),
+        None => format!("the type layouts differ ({})", causes.join("; ")),
+    }
 }
 
 /// The root module type's base name, used in documentation of file naming.
@@ -274,10 +291,11 @@ mod tests {
 
     #[test]
     fn layout_summary_keeps_the_causes() {
-        let report = "lots\nof\nlayout\n  Error:incompatible type size Expected 40 Found 48\nmore\nError:too many fields\n";
+        let report = "lots\nLayout of found type:\n  type:StepOutput\n  size:88\nError:incompatible type size\nExpected:\n    80\nFound:\n    88\n\nError:unexpected field\nExpected:\n  field_name:a\n  type:u8\nFound:\n  field_name:b\n";
         let s = layout_summary(report);
-        assert!(s.contains("incompatible type size Expected 40 Found 48"));
-        assert!(s.contains("too many fields"));
+        assert!(s.contains("type StepOutput"), "{s}");
+        assert!(s.contains("incompatible type size: expected 80, found 88"), "{s}");
+        assert!(s.contains("unexpected field"), "{s}");
     }
 
     #[test]
