@@ -13,13 +13,18 @@ pub fn check(body: &BodyDescription, asset_dir: &Path) -> Result<(), String> {
         MjcfSource::Text(text) => text.clone(),
         MjcfSource::File(file) => {
             let path = asset_dir.join(file);
-            std::fs::read_to_string(&path).map_err(|e| format!("cannot read MJCF file {}: {e}", path.display()))?
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read MJCF file {}: {e}", path.display()))?
         }
     };
-    let doc = roxmltree::Document::parse(&text).map_err(|e| format!("the MJCF model is not well-formed XML: {e}"))?;
+    let doc = roxmltree::Document::parse(&text)
+        .map_err(|e| format!("the MJCF model is not well-formed XML: {e}"))?;
     let root = doc.root_element();
     if root.tag_name().name() != "mujoco" {
-        return Err(format!("the MJCF root element is <{}>, expected <mujoco>", root.tag_name().name()));
+        return Err(format!(
+            "the MJCF root element is <{}>, expected <mujoco>",
+            root.tag_name().name()
+        ));
     }
     let named_under = |section: &str, name: &str| {
         root.descendants()
@@ -28,17 +33,25 @@ pub fn check(body: &BodyDescription, asset_dir: &Path) -> Result<(), String> {
     };
     for actuator in &body.actuators {
         if !named_under("actuator", &actuator.name) {
-            return Err(format!("actuator '{}' is not defined in the MJCF <actuator> section", actuator.name));
+            return Err(format!(
+                "actuator '{}' is not defined in the MJCF <actuator> section",
+                actuator.name
+            ));
         }
     }
     for group in &body.sensors {
         for sensor in &group.sensors {
             let found = match group.kind {
-                SensorKind::Camera => root.descendants().any(|n| n.tag_name().name() == "camera" && n.attribute("name") == Some(sensor)),
+                SensorKind::Camera => root.descendants().any(|n| {
+                    n.tag_name().name() == "camera" && n.attribute("name") == Some(sensor)
+                }),
                 _ => named_under("sensor", sensor),
             };
             if !found {
-                return Err(format!("sensor '{sensor}' of sense '{}' is not defined in the MJCF model", group.sense));
+                return Err(format!(
+                    "sensor '{sensor}' of sense '{}' is not defined in the MJCF model",
+                    group.sense
+                ));
             }
         }
     }
@@ -53,8 +66,16 @@ mod tests {
     fn body(mjcf: &str, actuator: &str) -> BodyDescription {
         BodyDescription {
             mjcf: MjcfSource::Text(mjcf.into()),
-            actuators: vec![ActuatorSpec { name: actuator.into(), ctrl_range: [-1.0, 1.0], mode: ControlMode::Torque }],
-            sensors: vec![SensorGroup { sense: "proprioception".into(), kind: SensorKind::JointPosition, sensors: vec!["q".into()] }],
+            actuators: vec![ActuatorSpec {
+                name: actuator.into(),
+                ctrl_range: [-1.0, 1.0],
+                mode: ControlMode::Torque,
+            }],
+            sensors: vec![SensorGroup {
+                sense: "proprioception".into(),
+                kind: SensorKind::JointPosition,
+                sensors: vec!["q".into()],
+            }],
             capabilities: vec![],
         }
     }

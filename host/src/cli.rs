@@ -128,16 +128,26 @@ pub struct Failure {
 impl Failure {
     /// Bad input: exit code 2.
     pub fn bad_input(error: impl Into<anyhow::Error>) -> Self {
-        Failure { code: 2, error: error.into() }
+        Failure {
+            code: 2,
+            error: error.into(),
+        }
     }
 
     /// Runtime failure: exit code 1.
     pub fn runtime(error: impl Into<anyhow::Error>) -> Self {
-        Failure { code: 1, error: error.into() }
+        Failure {
+            code: 1,
+            error: error.into(),
+        }
     }
 
     fn from_registry(error: RegistryError) -> Self {
-        if error.is_bad_input() { Failure::bad_input(error) } else { Failure::runtime(error) }
+        if error.is_bad_input() {
+            Failure::bad_input(error)
+        } else {
+            Failure::runtime(error)
+        }
     }
 }
 
@@ -160,7 +170,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plugins(args) => match args.action {
             None => list_plugins(&registry, &search, args.json),
-            Some(PluginsAction::Info { name, json }) => plugin_info(&registry, &name, json || args.json),
+            Some(PluginsAction::Info { name, json }) => {
+                plugin_info(&registry, &name, json || args.json)
+            }
         },
         Command::Eval(args) => {
             report_problems(&registry, cli.quiet);
@@ -207,12 +219,23 @@ fn list_plugins(registry: &Registry, search: &SearchPath, json: bool) -> Result<
         out.push_str(&format!("{}\n", kind.plural()));
         let width = of_kind.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in of_kind {
-            let file = c.library.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-            out.push_str(&format!("  {:width$}  {:8} {}  [{file}]\n", c.name, c.version, c.description));
+            let file = c
+                .library
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {:width$}  {:8} {}  [{file}]\n",
+                c.name, c.version, c.description
+            ));
         }
     }
     if !registry.problems().is_empty() {
-        out.push_str(&format!("{} plugin problem(s), listed above on stderr\n", registry.problems().len()));
+        out.push_str(&format!(
+            "{} plugin problem(s), listed above on stderr\n",
+            registry.problems().len()
+        ));
     }
     print!("{out}");
     Ok(())
@@ -224,9 +247,16 @@ fn plugin_info(registry: &Registry, name: &str, json: bool) -> Result<(), Failur
         let kind_guess = ComponentKind::ALL
             .into_iter()
             .map(|k| registry.get(k, name))
-            .find_map(|r| r.err().filter(|e| matches!(e, RegistryError::Ambiguous { .. })));
+            .find_map(|r| {
+                r.err()
+                    .filter(|e| matches!(e, RegistryError::Ambiguous { .. }))
+            });
         let error = kind_guess.map(|e| anyhow!(e)).unwrap_or_else(|| {
-            let names: Vec<&str> = registry.components().iter().map(|c| c.name.as_str()).collect();
+            let names: Vec<&str> = registry
+                .components()
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
             let hint = crate::plugin::registry::suggest(name, &names)
                 .map(|s| format!(" (did you mean '{s}'?)"))
                 .unwrap_or_default();
@@ -278,21 +308,36 @@ fn plugin_info(registry: &Registry, name: &str, json: bool) -> Result<(), Failur
     match declared {
         Ok(Value::Null) => {}
         Ok(value) if info.kind == ComponentKind::Task => {
-            let spec: angora_plugin_api::TaskSpec = serde_json::from_value(value).map_err(Failure::runtime)?;
+            let spec: angora_plugin_api::TaskSpec =
+                serde_json::from_value(value).map_err(Failure::runtime)?;
             out.push_str("declares:\n");
             for s in &spec.senses {
-                out.push_str(&format!("  sense {} {:?} ({:?})\n", s.name, s.shape, s.dtype));
+                out.push_str(&format!(
+                    "  sense {} {:?} ({:?})\n",
+                    s.name, s.shape, s.dtype
+                ));
             }
-            out.push_str(&format!("  actions {}\n", describe_space(&spec.action_space)));
+            out.push_str(&format!(
+                "  actions {}\n",
+                describe_space(&spec.action_space)
+            ));
             if let Some(limit) = spec.max_episode_steps {
                 out.push_str(&format!("  episodes truncate at {limit} steps\n"));
             }
             for m in &spec.metrics {
-                out.push_str(&format!("  metric {} ({:?} per episode)\n", m.name, m.aggregate));
+                out.push_str(&format!(
+                    "  metric {} ({:?} per episode)\n",
+                    m.name, m.aggregate
+                ));
             }
         }
-        Ok(value) => out.push_str(&format!("declares:\n{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())),
-        Err(e) => out.push_str(&format!("note: it could not be created with its default config: {e}\n")),
+        Ok(value) => out.push_str(&format!(
+            "declares:\n{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )),
+        Err(e) => out.push_str(&format!(
+            "note: it could not be created with its default config: {e}\n"
+        )),
     }
     print!("{out}");
     Ok(())
@@ -302,7 +347,9 @@ fn describe_space(space: &ActionSpace) -> String {
     match space {
         ActionSpace::Discrete { n } => format!("discrete, {n} choices"),
         ActionSpace::MultiDiscrete { nvec } => format!("multi-discrete {nvec:?}"),
-        ActionSpace::Box { low, high } => format!("box of {} values in [{:?}, {:?}]", low.len(), low, high),
+        ActionSpace::Box { low, high } => {
+            format!("box of {} values in [{:?}, {:?}]", low.len(), low, high)
+        }
     }
 }
 
@@ -310,9 +357,11 @@ fn describe_space(space: &ActionSpace) -> String {
 pub fn parse_overrides(sets: &[String], sections: &[&str]) -> Result<Map<String, Value>, Failure> {
     let mut out = Map::new();
     for set in sets {
-        let (path, raw) = set
-            .split_once('=')
-            .ok_or_else(|| Failure::bad_input(anyhow!("--set '{set}' is not of the form SECTION.KEY=VALUE")))?;
+        let (path, raw) = set.split_once('=').ok_or_else(|| {
+            Failure::bad_input(anyhow!(
+                "--set '{set}' is not of the form SECTION.KEY=VALUE"
+            ))
+        })?;
         let mut keys = path.split('.');
         let section = keys.next().unwrap_or_default();
         if !sections.contains(&section) {
@@ -323,10 +372,14 @@ pub fn parse_overrides(sets: &[String], sections: &[&str]) -> Result<Map<String,
         }
         let keys: Vec<&str> = keys.collect();
         if keys.is_empty() || keys.iter().any(|k| k.is_empty()) {
-            return Err(Failure::bad_input(anyhow!("--set '{set}' needs a key after '{section}.'")));
+            return Err(Failure::bad_input(anyhow!(
+                "--set '{set}' needs a key after '{section}.'"
+            )));
         }
         let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-        let mut slot = out.entry(section.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        let mut slot = out
+            .entry(section.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
         for key in &keys[..keys.len() - 1] {
             slot = slot
                 .as_object_mut()
@@ -334,7 +387,9 @@ pub fn parse_overrides(sets: &[String], sections: &[&str]) -> Result<Map<String,
                 .entry(key.to_string())
                 .or_insert_with(|| Value::Object(Map::new()));
             if !slot.is_object() {
-                return Err(Failure::bad_input(anyhow!("--set '{set}': '{key}' is set to a value and a table")));
+                return Err(Failure::bad_input(anyhow!(
+                    "--set '{set}': '{key}' is set to a value and a table"
+                )));
             }
         }
         slot.as_object_mut()
@@ -348,17 +403,30 @@ fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure
     let overrides = parse_overrides(&args.set, &["task", "body"])?;
     let section = |name: &str| overrides.get(name).cloned().unwrap_or(Value::Null);
     if args.body.is_none() && overrides.contains_key("body") {
-        return Err(Failure::bad_input(anyhow!("--set body.* given without --body")));
+        return Err(Failure::bad_input(anyhow!(
+            "--set body.* given without --body"
+        )));
     }
     let body = match &args.body {
-        Some(name) => Some(registry.body(name, &section("body")).map_err(Failure::from_registry)?),
+        Some(name) => Some(
+            registry
+                .body(name, &section("body"))
+                .map_err(Failure::from_registry)?,
+        ),
         None => None,
     };
     let mut task = registry
-        .task(&args.task, &section("task"), body.as_ref().map(|b| b.description()))
+        .task(
+            &args.task,
+            &section("task"),
+            body.as_ref().map(|b| b.description()),
+        )
         .map_err(Failure::from_registry)?;
     let mut policy = match args.policy {
-        PolicyChoice::Random => RandomPolicy::new(task.spec().action_space.clone(), args.seed ^ RANDOM_POLICY_STREAM),
+        PolicyChoice::Random => RandomPolicy::new(
+            task.spec().action_space.clone(),
+            args.seed ^ RANDOM_POLICY_STREAM,
+        ),
     };
     let progress = if quiet {
         ProgressBar::hidden()
@@ -372,7 +440,11 @@ fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure
         bar.set_prefix(args.task.clone());
         bar
     };
-    let options = EvalOptions { episodes: args.episodes, seed: args.seed, step_cap: args.step_cap };
+    let options = EvalOptions {
+        episodes: args.episodes,
+        seed: args.seed,
+        step_cap: args.step_cap,
+    };
     let report = evaluate(&mut task, &mut policy, &options, &mut |_| progress.inc(1));
     progress.finish_and_clear();
     let report = report.map_err(|e| match &e {
@@ -393,12 +465,18 @@ fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure
 const RANDOM_POLICY_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
 
 fn print_report(report: &EvalReport, seed: u64) {
-    println!("{} with a random policy, {} episodes from seed {seed}", report.task, report.episodes);
+    println!(
+        "{} with a random policy, {} episodes from seed {seed}",
+        report.task, report.episodes
+    );
     println!(
         "  return  mean {:.2}  std {:.2}  min {:.2}  max {:.2}",
         report.mean_return, report.std_return, report.min_return, report.max_return
     );
-    println!("  length  mean {:.1}  ({} steps, {:.0} steps/s)", report.mean_length, report.steps, report.steps_per_second);
+    println!(
+        "  length  mean {:.1}  ({} steps, {:.0} steps/s)",
+        report.mean_length, report.steps, report.steps_per_second
+    );
     for (name, value) in &report.metrics {
         println!("  {name}  mean {value:.4}");
     }
@@ -410,9 +488,16 @@ mod tests {
 
     #[test]
     fn overrides_nest_and_parse_json_values() {
-        let sets = vec!["task.max_episode_steps=200".to_string(), "task.physics.gravity=9.5".into(), "task.name=abc".into()];
+        let sets = vec![
+            "task.max_episode_steps=200".to_string(),
+            "task.physics.gravity=9.5".into(),
+            "task.name=abc".into(),
+        ];
         let map = parse_overrides(&sets, &["task"]).unwrap();
-        assert_eq!(map["task"], json!({"max_episode_steps": 200, "physics": {"gravity": 9.5}, "name": "abc"}));
+        assert_eq!(
+            map["task"],
+            json!({"max_episode_steps": 200, "physics": {"gravity": 9.5}, "name": "abc"})
+        );
         assert!(parse_overrides(&["ppo.lr=1".into()], &["task"]).is_err());
         assert!(parse_overrides(&["task.lr".into()], &["task"]).is_err());
     }

@@ -29,7 +29,10 @@ pub struct RandomPolicy {
 impl RandomPolicy {
     /// A random policy for `space`, seeded.
     pub fn new(space: ActionSpace, seed: u64) -> Self {
-        RandomPolicy { space, rng: ChaCha8Rng::seed_from_u64(seed) }
+        RandomPolicy {
+            space,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 }
 
@@ -45,10 +48,20 @@ impl Policy for RandomPolicy {
             ActionSpace::Box { low, high } => {
                 for ((a, &lo), &hi) in action.iter_mut().zip(low).zip(high) {
                     *a = if lo.is_finite() && hi.is_finite() {
-                        if lo == hi { lo } else { self.rng.random_range(lo..=hi) }
+                        if lo == hi {
+                            lo
+                        } else {
+                            self.rng.random_range(lo..=hi)
+                        }
                     } else {
                         let z: f32 = self.rng.sample(StandardNormal);
-                        if lo.is_finite() { lo + z.abs() } else if hi.is_finite() { hi - z.abs() } else { z }
+                        if lo.is_finite() {
+                            lo + z.abs()
+                        } else if hi.is_finite() {
+                            hi - z.abs()
+                        } else {
+                            z
+                        }
                     };
                 }
             }
@@ -128,14 +141,26 @@ pub fn evaluate(
         let mut aggregates: Vec<f64> = spec
             .metrics
             .iter()
-            .map(|m| if m.aggregate == MetricAggregate::Max { f64::NEG_INFINITY } else { 0.0 })
+            .map(|m| {
+                if m.aggregate == MetricAggregate::Max {
+                    f64::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
             .collect();
         loop {
-            policy.act(&sensation, &mut action).map_err(EvalError::Policy)?;
+            policy
+                .act(&sensation, &mut action)
+                .map_err(EvalError::Policy)?;
             task.step(&action, &mut out)?;
             total += out.reward;
             length += 1;
-            for ((agg, m), &v) in aggregates.iter_mut().zip(&spec.metrics).zip(out.metrics.iter()) {
+            for ((agg, m), &v) in aggregates
+                .iter_mut()
+                .zip(&spec.metrics)
+                .zip(out.metrics.iter())
+            {
                 match m.aggregate {
                     MetricAggregate::Last => *agg = v,
                     MetricAggregate::Sum | MetricAggregate::Mean => *agg += v,
@@ -148,7 +173,11 @@ pub fn evaluate(
             }
         }
         for ((sum, m), agg) in metric_totals.iter_mut().zip(&spec.metrics).zip(aggregates) {
-            *sum += if m.aggregate == MetricAggregate::Mean { agg / f64::from(length) } else { agg };
+            *sum += if m.aggregate == MetricAggregate::Mean {
+                agg / f64::from(length)
+            } else {
+                agg
+            };
         }
         returns.push(total);
         lengths.push(length);
@@ -168,9 +197,18 @@ pub fn evaluate(
         min_return: returns.iter().copied().fold(f64::INFINITY, f64::min),
         max_return: returns.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         mean_length: steps as f64 / n,
-        metrics: spec.metrics.iter().zip(metric_totals).map(|(m, t)| (m.name.clone(), t / n)).collect(),
+        metrics: spec
+            .metrics
+            .iter()
+            .zip(metric_totals)
+            .map(|(m, t)| (m.name.clone(), t / n))
+            .collect(),
         steps,
-        steps_per_second: if seconds > 0.0 { steps as f64 / seconds } else { 0.0 },
+        steps_per_second: if seconds > 0.0 {
+            steps as f64 / seconds
+        } else {
+            0.0
+        },
     })
 }
 
@@ -180,7 +218,10 @@ mod tests {
 
     #[test]
     fn random_policy_stays_in_the_space() {
-        let space = ActionSpace::Box { low: vec![-2.0, 0.0, f32::NEG_INFINITY], high: vec![2.0, f32::INFINITY, 1.0] };
+        let space = ActionSpace::Box {
+            low: vec![-2.0, 0.0, f32::NEG_INFINITY],
+            high: vec![2.0, f32::INFINITY, 1.0],
+        };
         let mut policy = RandomPolicy::new(space.clone(), 1);
         let mut action = [0.0; 3];
         for _ in 0..1000 {

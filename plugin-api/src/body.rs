@@ -93,14 +93,20 @@ impl BodyDescription {
         for (i, a) in self.actuators.iter().enumerate() {
             let [lo, hi] = a.ctrl_range;
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(format!("actuator '{}' has an invalid ctrl_range [{lo}, {hi}]", a.name));
+                return Err(format!(
+                    "actuator '{}' has an invalid ctrl_range [{lo}, {hi}]",
+                    a.name
+                ));
             }
             if self.actuators[..i].iter().any(|b| b.name == a.name) {
                 return Err(format!("actuator '{}' is declared twice", a.name));
             }
         }
         if let Some(g) = self.sensors.iter().find(|g| g.sensors.is_empty()) {
-            return Err(format!("the sensor group for sense '{}' names no sensors", g.sense));
+            return Err(format!(
+                "the sensor group for sense '{}' names no sensors",
+                g.sense
+            ));
         }
         Ok(())
     }

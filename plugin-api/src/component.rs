@@ -10,7 +10,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     ActionSpace, BodyDescription, DistributionHead, ModelRequest, ModelSpec, PluginError,
-    SenseSpec, Sensation, StepOutput, TaskSpec,
+    Sensation, SenseSpec, StepOutput, TaskSpec,
 };
 
 /// What every component has: a config type.

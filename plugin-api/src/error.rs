@@ -57,7 +57,10 @@ pub struct PluginError {
 impl PluginError {
     /// An error of the given kind with a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        PluginError { kind, message: RString::from(message.into()) }
+        PluginError {
+            kind,
+            message: RString::from(message.into()),
+        }
     }
 
     /// A config that cannot be used.

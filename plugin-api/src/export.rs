@@ -20,14 +20,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::{
-    ActionSpace, BodyDescription, ComponentDescriptor, ComponentKind, DistributionHead,
-    ErrorKind, ModelRequest, PluginError, PluginRoot, PluginRoot_Ref, SenseSpec, Sensation,
-    StepOutput, TaskSpec,
+    ActionSpace, BodyDescription, ComponentDescriptor, ComponentKind, DistributionHead, ErrorKind,
+    ModelRequest, PluginError, PluginRoot, PluginRoot_Ref, Sensation, SenseSpec, StepOutput,
+    TaskSpec,
     component::{Body, ModelArchitecture, PolicyDistribution, SensationEncoder, Task},
     ffi::{
         BodyBox, DistributionBox, EncoderBox, FfiBody, FfiBody_TO, FfiDistribution,
-        FfiDistribution_TO, FfiEncoder, FfiEncoder_TO, FfiModel, FfiModel_TO, FfiTask,
-        FfiTask_TO, ModelBox, TaskBox,
+        FfiDistribution_TO, FfiEncoder, FfiEncoder_TO, FfiModel, FfiModel_TO, FfiTask, FfiTask_TO,
+        ModelBox, TaskBox,
     },
 };
 
@@ -64,7 +64,13 @@ macro_rules! registration_ctor {
             description: &'static str,
             default_config: DefaultConfig,
         ) -> Self {
-            Registration { name, version, description, default_config, make: Make::$variant($make::<T>) }
+            Registration {
+                name,
+                version,
+                description,
+                default_config,
+                make: Make::$variant($make::<T>),
+            }
         }
     };
 }
@@ -74,7 +80,12 @@ impl Registration {
     registration_ctor!(body, Body, Body, make_body);
     registration_ctor!(encoder, SensationEncoder, Encoder, make_encoder);
     registration_ctor!(model, ModelArchitecture, Model, make_model);
-    registration_ctor!(distribution, PolicyDistribution, Distribution, make_distribution);
+    registration_ctor!(
+        distribution,
+        PolicyDistribution,
+        Distribution,
+        make_distribution
+    );
 
     fn kind(&self) -> ComponentKind {
         match self.make {
@@ -133,11 +144,17 @@ macro_rules! export_plugin {
         // The name is abi_stable 0.11's mangled root-module symbol; plugin-api's tests check
         // it against abi_stable's own function.
         #[doc(hidden)]
-        #[allow(unsafe_code, reason = "exporting the root-module symbol needs `no_mangle`")]
-        #[allow(non_upper_case_globals, reason = "the symbol name is fixed by abi_stable")]
+        #[allow(
+            unsafe_code,
+            reason = "exporting the root-module symbol needs `no_mangle`"
+        )]
+        #[allow(
+            non_upper_case_globals,
+            reason = "the symbol name is fixed by abi_stable"
+        )]
         #[unsafe(no_mangle)]
         pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::__private::LibHeader =
-            $crate::__private::LIB_HEADER;
+            $crate::__private::lib_header();
     };
 }
 
@@ -147,7 +164,7 @@ pub mod __private {
     pub use inventory;
     pub use serde_json;
 
-    use abi_stable::library::{CheckTypeLayout, RootModuleResult, __call_root_module_loader};
+    use abi_stable::library::{__call_root_module_loader, CheckTypeLayout, RootModuleResult};
 
     use crate::PluginRoot_Ref;
 
@@ -155,14 +172,20 @@ pub mod __private {
         __call_root_module_loader(super::root_module)
     }
 
-    /// The header every plugin exports.
-    // SAFETY: `from_constructor` requires the constructor to return a `PrefixRef` that was
-    // erased from a `PrefixRef<PluginRoot_Ref's prefix>`. `erased_loader` returns what
-    // abi_stable's own `__call_root_module_loader` makes of `root_module`, which returns a
-    // `PluginRoot_Ref`; this is exactly what `#[export_root_module]` generates.
-    #[allow(unsafe_code, reason = "abi_stable's header constructor is unsafe; see SAFETY")]
-    pub const LIB_HEADER: LibHeader =
-        unsafe { LibHeader::from_constructor::<PluginRoot_Ref>(erased_loader, CheckTypeLayout::Yes) };
+    /// The header every plugin exports, built at compile time into the plugin's static.
+    #[allow(
+        unsafe_code,
+        reason = "abi_stable's header constructor is unsafe; see SAFETY"
+    )]
+    pub const fn lib_header() -> LibHeader {
+        // SAFETY: `from_constructor` requires the constructor to return a `PrefixRef` erased
+        // from a `PrefixRef` of the module type named here. `erased_loader` returns what
+        // abi_stable's own `__call_root_module_loader` makes of `root_module`, which returns a
+        // `PluginRoot_Ref`: exactly what abi_stable's `#[export_root_module]` generates.
+        unsafe {
+            LibHeader::from_constructor::<PluginRoot_Ref>(erased_loader, CheckTypeLayout::Yes)
+        }
+    }
 }
 
 fn root_module() -> PluginRoot_Ref {
@@ -256,9 +279,13 @@ extern "C" fn root_components() -> RResult<RVec<ComponentDescriptor>, PluginErro
         let mut list = RVec::new();
         for reg in registrations() {
             let config = (reg.default_config)().map_err(|e| {
-                PluginError::runtime(format!("default config of '{}' does not serialise: {e}", reg.name))
+                PluginError::runtime(format!(
+                    "default config of '{}' does not serialise: {e}",
+                    reg.name
+                ))
             })?;
-            let text = serde_json::to_string_pretty(&config).map_err(|e| PluginError::runtime(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&config)
+                .map_err(|e| PluginError::runtime(e.to_string()))?;
             list.push(ComponentDescriptor {
                 kind: reg.kind(),
                 name: reg.name.into(),
@@ -272,10 +299,16 @@ extern "C" fn root_components() -> RResult<RVec<ComponentDescriptor>, PluginErro
 }
 
 /// Finds a registration of this library and merges the user's config over its defaults.
-fn lookup(kind: ComponentKind, name: RStr<'_>, config: RStr<'_>) -> Result<(&'static Registration, Value), PluginError> {
+fn lookup(
+    kind: ComponentKind,
+    name: RStr<'_>,
+    config: RStr<'_>,
+) -> Result<(&'static Registration, Value), PluginError> {
     let reg = registrations()
         .find(|r| r.kind() == kind && r.name == name.as_str())
-        .ok_or_else(|| PluginError::invalid_argument(format!("this library has no {kind} named '{name}'")))?;
+        .ok_or_else(|| {
+            PluginError::invalid_argument(format!("this library has no {kind} named '{name}'"))
+        })?;
     let mut merged = (reg.default_config)()
         .map_err(|e| PluginError::runtime(format!("default config does not serialise: {e}")))?;
     let text = config.as_str().trim();
@@ -283,7 +316,9 @@ fn lookup(kind: ComponentKind, name: RStr<'_>, config: RStr<'_>) -> Result<(&'st
         let overrides: Value = serde_json::from_str(text)
             .map_err(|e| PluginError::invalid_config(format!("config is not valid JSON: {e}")))?;
         if !overrides.is_object() {
-            return Err(PluginError::invalid_config("config must be a JSON object (a table of keys)"));
+            return Err(PluginError::invalid_config(
+                "config must be a JSON object (a table of keys)",
+            ));
         }
         merge(&mut merged, overrides);
     }
@@ -316,7 +351,9 @@ fn parse_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, PluginEr
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<RString, PluginError> {
-    serde_json::to_string(value).map(RString::from).map_err(|e| PluginError::runtime(e.to_string()))
+    serde_json::to_string(value)
+        .map(RString::from)
+        .map_err(|e| PluginError::runtime(e.to_string()))
 }
 
 macro_rules! root_ctor {
@@ -346,7 +383,10 @@ extern "C" fn root_new_task(
     catch(|| {
         let (reg, config) = lookup(ComponentKind::Task, name, config)?;
         let body = match body.into_option() {
-            Some(text) => Some(parse_json::<BodyDescription>("body description", text.as_str())?),
+            Some(text) => Some(parse_json::<BodyDescription>(
+                "body description",
+                text.as_str(),
+            )?),
             None => None,
         };
         match reg.make {
@@ -368,10 +408,14 @@ struct TaskAdapter<T> {
     poison: Poison,
 }
 
-fn make_task<T: Task>(config: Value, body: Option<BodyDescription>) -> Result<TaskBox, PluginError> {
+fn make_task<T: Task>(
+    config: Value,
+    body: Option<BodyDescription>,
+) -> Result<TaskBox, PluginError> {
     let task = T::new(parse_config(config)?, body)?;
     let spec = task.spec();
-    spec.validate().map_err(|e| PluginError::runtime(format!("the task declares an invalid spec: {e}")))?;
+    spec.validate()
+        .map_err(|e| PluginError::runtime(format!("the task declares an invalid spec: {e}")))?;
     let adapter = TaskAdapter {
         spec_json: to_json(&spec)?,
         sense_lens: spec.senses.iter().map(SenseSpec::len).collect(),
@@ -384,7 +428,12 @@ fn make_task<T: Task>(config: Value, body: Option<BodyDescription>) -> Result<Ta
 }
 
 /// Checks that a producer filled every declared buffer with the declared number of values.
-fn check_filled(what: &str, senses: &[SenseSpec], lens: &[usize], out: &Sensation) -> Result<(), PluginError> {
+fn check_filled(
+    what: &str,
+    senses: &[SenseSpec],
+    lens: &[usize],
+    out: &Sensation,
+) -> Result<(), PluginError> {
     for ((spec, &want), got) in senses.iter().zip(lens).zip(out.senses.iter()) {
         if got.len() != want {
             return Err(PluginError::runtime(format!(
@@ -421,7 +470,10 @@ impl<T: Task> FfiTask for TaskAdapter<T> {
                     "step called outside an episode: call reset first (and after an episode ends)",
                 ));
             }
-            this.spec.action_space.check(action.as_slice()).map_err(PluginError::invalid_argument)?;
+            this.spec
+                .action_space
+                .check(action.as_slice())
+                .map_err(PluginError::invalid_argument)?;
             out.prepare(this.sense_lens.len(), this.spec.metrics.len());
             this.task.step(action.as_slice(), out)?;
             check_filled("step", &this.spec.senses, &this.sense_lens, &out.sensation)?;
@@ -448,10 +500,15 @@ struct BodyAdapter {
 fn make_body<T: Body>(config: Value) -> Result<BodyBox, PluginError> {
     let body = T::new(parse_config(config)?)?;
     let description = body.description();
-    description
-        .validate()
-        .map_err(|e| PluginError::runtime(format!("the body declares an invalid description: {e}")))?;
-    Ok(FfiBody_TO::from_value(BodyAdapter { description: to_json(&description)? }, TD_Opaque))
+    description.validate().map_err(|e| {
+        PluginError::runtime(format!("the body declares an invalid description: {e}"))
+    })?;
+    Ok(FfiBody_TO::from_value(
+        BodyAdapter {
+            description: to_json(&description)?,
+        },
+        TD_Opaque,
+    ))
 }
 
 impl FfiBody for BodyAdapter {
@@ -472,7 +529,12 @@ struct EncoderAdapter<T> {
 
 fn make_encoder<T: SensationEncoder>(config: Value) -> Result<EncoderBox, PluginError> {
     let encoder = T::new(parse_config(config)?)?;
-    let adapter = EncoderAdapter { encoder, inputs: None, outputs: (Vec::new(), Vec::new()), poison: Poison::default() };
+    let adapter = EncoderAdapter {
+        encoder,
+        inputs: None,
+        outputs: (Vec::new(), Vec::new()),
+        poison: Poison::default(),
+    };
     Ok(FfiEncoder_TO::from_value(adapter, TD_Opaque))
 }
 
@@ -488,8 +550,9 @@ impl<T: SensationEncoder> FfiEncoder for EncoderAdapter<T> {
             let inputs: Vec<SenseSpec> = parse_json("encoder inputs", inputs.as_str())?;
             crate::validate_senses(&inputs).map_err(PluginError::invalid_argument)?;
             let outputs = this.encoder.configure(&inputs)?;
-            crate::validate_senses(&outputs)
-                .map_err(|e| PluginError::runtime(format!("the encoder declares invalid outputs: {e}")))?;
+            crate::validate_senses(&outputs).map_err(|e| {
+                PluginError::runtime(format!("the encoder declares invalid outputs: {e}"))
+            })?;
             let json = to_json(&outputs)?;
             this.inputs = Some(with_lens(inputs));
             this.outputs = with_lens(outputs);
@@ -501,7 +564,9 @@ impl<T: SensationEncoder> FfiEncoder for EncoderAdapter<T> {
         let this = &mut *self;
         this.poison.run(|| {
             let Some((in_specs, in_lens)) = &this.inputs else {
-                return Err(PluginError::invalid_argument("encode called before configure"));
+                return Err(PluginError::invalid_argument(
+                    "encode called before configure",
+                ));
             };
             if input.senses.len() != in_specs.len() {
                 return Err(PluginError::invalid_argument(format!(
@@ -510,7 +575,8 @@ impl<T: SensationEncoder> FfiEncoder for EncoderAdapter<T> {
                     in_specs.len()
                 )));
             }
-            check_filled("the caller", in_specs, in_lens, input).map_err(|e| PluginError::invalid_argument(e.message))?;
+            check_filled("the caller", in_specs, in_lens, input)
+                .map_err(|e| PluginError::invalid_argument(e.message))?;
             out.ensure_senses(this.outputs.0.len());
             this.encoder.encode(input, out)?;
             check_filled("encode", &this.outputs.0, &this.outputs.1, out)
@@ -528,7 +594,13 @@ struct ModelAdapter<T> {
 
 fn make_model<T: ModelArchitecture>(config: Value) -> Result<ModelBox, PluginError> {
     let model = T::new(parse_config(config)?)?;
-    Ok(FfiModel_TO::from_value(ModelAdapter { model, poison: Poison::default() }, TD_Opaque))
+    Ok(FfiModel_TO::from_value(
+        ModelAdapter {
+            model,
+            poison: Poison::default(),
+        },
+        TD_Opaque,
+    ))
 }
 
 impl<T: ModelArchitecture> FfiModel for ModelAdapter<T> {
@@ -552,16 +624,21 @@ struct DistributionAdapter<T> {
 
 fn make_distribution<T: PolicyDistribution>(config: Value) -> Result<DistributionBox, PluginError> {
     let distribution = T::new(parse_config(config)?)?;
-    let adapter = DistributionAdapter { distribution, bound: None, poison: Poison::default() };
+    let adapter = DistributionAdapter {
+        distribution,
+        bound: None,
+        poison: Poison::default(),
+    };
     Ok(FfiDistribution_TO::from_value(adapter, TD_Opaque))
 }
 
 impl<T> DistributionAdapter<T> {
     /// Checks the parameter slice and returns `(batch, param_size, action_dim)`.
     fn shape(&self, params: &[f32]) -> Result<(usize, usize, usize), PluginError> {
-        let (param_size, action_dim) =
-            self.bound.ok_or_else(|| PluginError::invalid_argument("kernel called before bind"))?;
-        if param_size == 0 || params.len() % param_size != 0 {
+        let (param_size, action_dim) = self
+            .bound
+            .ok_or_else(|| PluginError::invalid_argument("kernel called before bind"))?;
+        if param_size == 0 || !params.len().is_multiple_of(param_size) {
             return Err(PluginError::invalid_argument(format!(
                 "{} parameters is not a whole number of rows of {param_size}",
                 params.len()
@@ -575,12 +652,14 @@ fn check_len(what: &str, got: usize, want: usize) -> Result<(), PluginError> {
     if got == want {
         Ok(())
     } else {
-        Err(PluginError::invalid_argument(format!("{what} has {got} values, expected {want}")))
+        Err(PluginError::invalid_argument(format!(
+            "{what} has {got} values, expected {want}"
+        )))
     }
 }
 
 /// An empty gradient slice means "not wanted"; otherwise it must match the parameters.
-fn grad_slot<'a>(grad: &'a mut [f32], params: usize) -> Result<Option<&'a mut [f32]>, PluginError> {
+fn grad_slot(grad: &mut [f32], params: usize) -> Result<Option<&mut [f32]>, PluginError> {
     if grad.is_empty() {
         Ok(None)
     } else {
@@ -620,11 +699,16 @@ impl<T: PolicyDistribution> FfiDistribution for DistributionAdapter<T> {
             let (batch, _, action_dim) = self.shape(&params)?;
             check_len("actions", actions.len(), batch * action_dim)?;
             check_len("log_probs", log_probs.len(), batch)?;
-            self.distribution.sample(&params, seed, &mut actions, &mut log_probs)
+            self.distribution
+                .sample(&params, seed, &mut actions, &mut log_probs)
         })
     }
 
-    fn mode(&self, params: RSlice<'_, f32>, mut actions: RSliceMut<'_, f32>) -> RResult<(), PluginError> {
+    fn mode(
+        &self,
+        params: RSlice<'_, f32>,
+        mut actions: RSliceMut<'_, f32>,
+    ) -> RResult<(), PluginError> {
         self.poison.run(|| {
             let (batch, _, action_dim) = self.shape(&params)?;
             check_len("actions", actions.len(), batch * action_dim)?;
@@ -644,7 +728,8 @@ impl<T: PolicyDistribution> FfiDistribution for DistributionAdapter<T> {
             check_len("actions", actions.len(), batch * action_dim)?;
             check_len("log_probs", log_probs.len(), batch)?;
             let grad = grad_slot(&mut grad, params.len())?;
-            self.distribution.log_prob(&params, &actions, &mut log_probs, grad)
+            self.distribution
+                .log_prob(&params, &actions, &mut log_probs, grad)
         })
     }
 
@@ -679,6 +764,9 @@ mod tests {
     fn merge_overrides_nested_keys_only() {
         let mut base = serde_json::json!({"a": 1, "b": {"c": 2, "d": 3}});
         merge(&mut base, serde_json::json!({"b": {"c": 5}, "e": true}));
-        assert_eq!(base, serde_json::json!({"a": 1, "b": {"c": 5, "d": 3}, "e": true}));
+        assert_eq!(
+            base,
+            serde_json::json!({"a": 1, "b": {"c": 5, "d": 3}, "e": true})
+        );
     }
 }

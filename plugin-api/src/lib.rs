@@ -45,14 +45,14 @@ pub use component::{
 };
 pub use distribution::{DistributionHead, HeadActivation, ParamGroup, ParamSource};
 pub use error::{ErrorKind, PluginError};
-pub use export::Registration;
 #[doc(hidden)]
 pub use export::__private;
+pub use export::Registration;
 pub use ffi::{ComponentDescriptor, ComponentKind, PluginRoot, PluginRoot_Ref};
 pub use model::{Activation, Layer, ModelRequest, ModelSpec, Node, Padding};
 pub use spec::{
-    ASYMMETRIC, ActionSpace, DType, MetricAggregate, MetricSpec, SENSE_NAMES, SenseSpec,
-    TaskSpec, is_standard_sense, validate_senses,
+    ASYMMETRIC, ActionSpace, DType, MetricAggregate, MetricSpec, SENSE_NAMES, SenseSpec, TaskSpec,
+    is_standard_sense, validate_senses,
 };
 
 /// The version of this crate, which is the version of the ABI a plugin was built against.

@@ -158,7 +158,10 @@ impl Layer {
 
     /// Whether the layer carries state across time steps.
     pub fn is_recurrent(&self) -> bool {
-        matches!(self, Layer::SimpleRnn { .. } | Layer::Gru { .. } | Layer::Lstm { .. })
+        matches!(
+            self,
+            Layer::SimpleRnn { .. } | Layer::Gru { .. } | Layer::Lstm { .. }
+        )
     }
 }
 

@@ -48,7 +48,11 @@ pub struct SenseSpec {
 impl SenseSpec {
     /// A rank-1 `f32` sense of `len` values.
     pub fn vector(name: impl Into<String>, len: u32) -> Self {
-        SenseSpec { name: name.into(), shape: vec![len], dtype: DType::F32 }
+        SenseSpec {
+            name: name.into(),
+            shape: vec![len],
+            dtype: DType::F32,
+        }
     }
 
     /// The number of values in one observation of this sense.
@@ -116,9 +120,11 @@ impl ActionSpace {
         };
         match self {
             ActionSpace::Discrete { n } => check_choice(0, action[0], *n),
-            ActionSpace::MultiDiscrete { nvec } => {
-                nvec.iter().zip(action).enumerate().try_for_each(|(i, (&n, &v))| check_choice(i, v, n))
-            }
+            ActionSpace::MultiDiscrete { nvec } => nvec
+                .iter()
+                .zip(action)
+                .enumerate()
+                .try_for_each(|(i, (&n, &v))| check_choice(i, v, n)),
             ActionSpace::Box { .. } => match action.iter().position(|v| v.is_nan()) {
                 Some(i) => Err(format!("action[{i}] is NaN")),
                 None => Ok(()),
@@ -141,8 +147,15 @@ impl ActionSpace {
                         high.len()
                     ));
                 }
-                match low.iter().zip(high).position(|(l, h)| l.is_nan() || h.is_nan() || l > h) {
-                    Some(i) => Err(format!("box bound {i} is invalid: low {} high {}", low[i], high[i])),
+                match low
+                    .iter()
+                    .zip(high)
+                    .position(|(l, h)| l.is_nan() || h.is_nan() || l > h)
+                {
+                    Some(i) => Err(format!(
+                        "box bound {i} is invalid: low {} high {}",
+                        low[i], high[i]
+                    )),
                     None => Ok(()),
                 }
             }
@@ -207,7 +220,9 @@ impl TaskSpec {
             return Err("a task must declare at least one sense".into());
         }
         validate_senses(&self.senses)?;
-        self.action_space.validate().map_err(|e| format!("action space: {e}"))?;
+        self.action_space
+            .validate()
+            .map_err(|e| format!("action space: {e}"))?;
         let mut names: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -224,7 +239,10 @@ pub fn validate_senses(senses: &[SenseSpec]) -> Result<(), String> {
             return Err(format!("sense {i} has an empty name"));
         }
         if sense.shape.is_empty() || sense.shape.contains(&0) {
-            return Err(format!("sense '{}' has an empty shape {:?}", sense.name, sense.shape));
+            return Err(format!(
+                "sense '{}' has an empty shape {:?}",
+                sense.name, sense.shape
+            ));
         }
         if senses[..i].iter().any(|s| s.name == sense.name) {
             return Err(format!("sense '{}' is declared twice", sense.name));

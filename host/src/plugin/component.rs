@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use abi_stable::std_types::{RErr, ROk, ROption, RResult, RSlice, RSliceMut, RStr};
 use angora_plugin_api::{
     ActionSpace, BodyDescription, ComponentKind, DistributionHead, ErrorKind, ModelRequest,
-    ModelSpec, PluginError, SenseSpec, Sensation, StepOutput, TaskSpec,
+    ModelSpec, PluginError, Sensation, SenseSpec, StepOutput, TaskSpec,
     ffi::{BodyBox, DistributionBox, EncoderBox, ModelBox, TaskBox},
 };
 
@@ -26,11 +26,19 @@ pub struct Ident {
 
 impl Ident {
     pub(crate) fn of(info: &ComponentInfo) -> Ident {
-        Ident { kind: info.kind, name: info.name.clone(), plugin: info.library.path.clone() }
+        Ident {
+            kind: info.kind,
+            name: info.name.clone(),
+            plugin: info.library.path.clone(),
+        }
     }
 
     /// Wraps a plugin result, naming this component and the operation on failure.
-    pub fn result<T>(&self, op: &'static str, result: RResult<T, PluginError>) -> Result<T, CallError> {
+    pub fn result<T>(
+        &self,
+        op: &'static str,
+        result: RResult<T, PluginError>,
+    ) -> Result<T, CallError> {
         match result {
             ROk(value) => Ok(value),
             RErr(source) => Err(self.error(op, source)),
@@ -39,7 +47,11 @@ impl Ident {
 
     /// An error about this component.
     pub fn error(&self, op: &'static str, source: PluginError) -> CallError {
-        CallError { ident: self.clone(), op, error: source }
+        CallError {
+            ident: self.clone(),
+            op,
+            error: source,
+        }
     }
 }
 
@@ -64,9 +76,17 @@ impl CallError {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(ident: &Ident, op: &'static str, text: &str) -> Result<T, CallError> {
-    serde_json::from_str(text)
-        .map_err(|e| ident.error(op, PluginError::runtime(format!("the plugin answered with malformed JSON: {e}"))))
+fn parse<T: serde::de::DeserializeOwned>(
+    ident: &Ident,
+    op: &'static str,
+    text: &str,
+) -> Result<T, CallError> {
+    serde_json::from_str(text).map_err(|e| {
+        ident.error(
+            op,
+            PluginError::runtime(format!("the plugin answered with malformed JSON: {e}")),
+        )
+    })
 }
 
 /// A task instance.
@@ -80,7 +100,8 @@ impl TaskInstance {
     pub(crate) fn new(ident: Ident, inner: TaskBox) -> Result<Self, CallError> {
         let text = ident.result("describe itself", inner.spec())?;
         let spec: TaskSpec = parse(&ident, "describe itself", &text)?;
-        spec.validate().map_err(|e| ident.error("describe itself", PluginError::runtime(e)))?;
+        spec.validate()
+            .map_err(|e| ident.error("describe itself", PluginError::runtime(e)))?;
         Ok(TaskInstance { ident, inner, spec })
     }
 
@@ -105,7 +126,8 @@ impl TaskInstance {
 
     /// Applies one action.
     pub fn step(&mut self, action: &[f32], out: &mut StepOutput) -> Result<(), CallError> {
-        self.ident.result("step", self.inner.step(RSlice::from_slice(action), out))
+        self.ident
+            .result("step", self.inner.step(RSlice::from_slice(action), out))
     }
 }
 
@@ -155,7 +177,9 @@ impl EncoderInstance {
     /// Declares the outputs for these inputs.
     pub fn configure(&mut self, inputs: &[SenseSpec]) -> Result<Vec<SenseSpec>, CallError> {
         let text = serde_json::to_string(inputs).expect("sense specs always serialise");
-        let answer = self.ident.result("configure", self.inner.configure(RStr::from_str(&text)))?;
+        let answer = self
+            .ident
+            .result("configure", self.inner.configure(RStr::from_str(&text)))?;
         parse(&self.ident, "configure", &answer)
     }
 
@@ -185,9 +209,13 @@ impl ModelInstance {
     /// that names the node; its shapes are checked by [`crate::model::check`].
     pub fn build(&self, request: &ModelRequest) -> Result<ModelSpec, CallError> {
         let text = serde_json::to_string(request).expect("a model request always serialises");
-        let answer = self.ident.result("build a model", self.inner.build(RStr::from_str(&text)))?;
-        crate::model::parse_spec(&answer)
-            .map_err(|e| self.ident.error("build a model", PluginError::runtime(e.to_string())))
+        let answer = self
+            .ident
+            .result("build a model", self.inner.build(RStr::from_str(&text)))?;
+        crate::model::parse_spec(&answer).map_err(|e| {
+            self.ident
+                .error("build a model", PluginError::runtime(e.to_string()))
+        })
     }
 }
 
@@ -210,12 +238,21 @@ impl DistributionInstance {
     /// Binds to an action space; refuses spaces the distribution does not support.
     pub fn bind(&mut self, space: &ActionSpace) -> Result<DistributionHead, CallError> {
         let text = serde_json::to_string(space).expect("an action space always serialises");
-        let answer = self.ident.result("bind to the action space", self.inner.bind(RStr::from_str(&text)))?;
+        let answer = self.ident.result(
+            "bind to the action space",
+            self.inner.bind(RStr::from_str(&text)),
+        )?;
         parse(&self.ident, "bind to the action space", &answer)
     }
 
     /// Samples one action per row.
-    pub fn sample(&self, params: &[f32], seed: u64, actions: &mut [f32], log_probs: &mut [f32]) -> Result<(), CallError> {
+    pub fn sample(
+        &self,
+        params: &[f32],
+        seed: u64,
+        actions: &mut [f32],
+        log_probs: &mut [f32],
+    ) -> Result<(), CallError> {
         let result = self.inner.sample(
             RSlice::from_slice(params),
             seed,
@@ -227,11 +264,23 @@ impl DistributionInstance {
 
     /// The deterministic action per row.
     pub fn mode(&self, params: &[f32], actions: &mut [f32]) -> Result<(), CallError> {
-        self.ident.result("compute the mode", self.inner.mode(RSlice::from_slice(params), RSliceMut::from_mut_slice(actions)))
+        self.ident.result(
+            "compute the mode",
+            self.inner.mode(
+                RSlice::from_slice(params),
+                RSliceMut::from_mut_slice(actions),
+            ),
+        )
     }
 
     /// Log-probabilities and, if `grad` is not empty, their gradients.
-    pub fn log_prob(&self, params: &[f32], actions: &[f32], log_probs: &mut [f32], grad: &mut [f32]) -> Result<(), CallError> {
+    pub fn log_prob(
+        &self,
+        params: &[f32],
+        actions: &[f32],
+        log_probs: &mut [f32],
+        grad: &mut [f32],
+    ) -> Result<(), CallError> {
         let result = self.inner.log_prob(
             RSlice::from_slice(params),
             RSlice::from_slice(actions),
@@ -242,7 +291,12 @@ impl DistributionInstance {
     }
 
     /// Entropies and, if `grad` is not empty, their gradients.
-    pub fn entropy(&self, params: &[f32], entropy: &mut [f32], grad: &mut [f32]) -> Result<(), CallError> {
+    pub fn entropy(
+        &self,
+        params: &[f32],
+        entropy: &mut [f32],
+        grad: &mut [f32],
+    ) -> Result<(), CallError> {
         let result = self.inner.entropy(
             RSlice::from_slice(params),
             RSliceMut::from_mut_slice(entropy),

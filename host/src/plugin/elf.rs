@@ -25,14 +25,22 @@ pub enum ElfProblem {
 pub fn check_shared_library(data: &[u8]) -> Result<(), ElfProblem> {
     match FileKind::parse(data) {
         Ok(FileKind::Elf64) => {}
-        Ok(other) => return Err(ElfProblem::NotALibrary(format!("it is a {other:?} file, not a 64-bit ELF library"))),
+        Ok(other) => {
+            return Err(ElfProblem::NotALibrary(format!(
+                "it is a {other:?} file, not a 64-bit ELF library"
+            )));
+        }
         Err(_) => return Err(ElfProblem::NotALibrary("it is not an ELF file".into())),
     }
-    let corrupt = |e: object::read::Error| ElfProblem::Corrupt(format!("its ELF headers cannot be read ({e})"));
+    let corrupt = |e: object::read::Error| {
+        ElfProblem::Corrupt(format!("its ELF headers cannot be read ({e})"))
+    };
     let header = FileHeader64::<Endianness>::parse(data).map_err(corrupt)?;
     let endian = header.endian().map_err(corrupt)?;
     if header.e_type(endian) != ET_DYN {
-        return Err(ElfProblem::NotALibrary("it is an ELF file but not a shared object".into()));
+        return Err(ElfProblem::NotALibrary(
+            "it is an ELF file but not a shared object".into(),
+        ));
     }
     let len = data.len() as u64;
     let sections_end = header
@@ -47,7 +55,9 @@ pub fn check_shared_library(data: &[u8]) -> Result<(), ElfProblem> {
         if segment.p_type(endian) != PT_LOAD {
             continue;
         }
-        let end = segment.p_offset(endian).saturating_add(segment.p_filesz(endian));
+        let end = segment
+            .p_offset(endian)
+            .saturating_add(segment.p_filesz(endian));
         if end > len {
             return Err(ElfProblem::Corrupt(format!(
                 "it is truncated: a loadable segment ends at byte {end} but the file has {len} bytes"
@@ -63,7 +73,10 @@ mod tests {
 
     #[test]
     fn rejects_text_and_truncated_libraries() {
-        assert!(matches!(check_shared_library(b"hello"), Err(ElfProblem::NotALibrary(_))));
+        assert!(matches!(
+            check_shared_library(b"hello"),
+            Err(ElfProblem::NotALibrary(_))
+        ));
         // The running test binary is an ELF file; a prefix of it must be refused.
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         let cut = &exe[..exe.len() / 2];

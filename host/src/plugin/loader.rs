@@ -98,7 +98,10 @@ pub struct Library {
 
 impl std::fmt::Debug for Library {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Library").field("path", &self.path).field("api_version", &self.api_version).finish()
+        f.debug_struct("Library")
+            .field("path", &self.path)
+            .field("api_version", &self.api_version)
+            .finish()
     }
 }
 
@@ -125,7 +128,11 @@ impl SearchPath {
     pub fn standard(cli_dirs: &[PathBuf], defaults: bool) -> Self {
         let mut dirs: Vec<(PathBuf, bool)> = cli_dirs.iter().map(|d| (d.clone(), true)).collect();
         if let Some(path) = env::var_os("ANGORA_PLUGIN_PATH") {
-            dirs.extend(env::split_paths(&path).filter(|p| !p.as_os_str().is_empty()).map(|p| (p, true)));
+            dirs.extend(
+                env::split_paths(&path)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| (p, true)),
+            );
         }
         if !defaults {
             return SearchPath { dirs };
@@ -137,11 +144,18 @@ impl SearchPath {
         if let Some(data_home) = data_home {
             dirs.push((data_home.join("angora/plugins"), false));
         }
-        if let Some(exe_dir) = env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        if let Some(exe_dir) = env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf))
+        {
             dirs.push((exe_dir.join("plugins"), false));
             // Cargo writes plugin cdylibs next to the binary in target/<profile>/, which it
             // marks with a `.cargo-lock` file; test binaries live one level down, in deps/.
-            let build_dir = if exe_dir.ends_with("deps") { exe_dir.parent().map(Path::to_path_buf) } else { Some(exe_dir) };
+            let build_dir = if exe_dir.ends_with("deps") {
+                exe_dir.parent().map(Path::to_path_buf)
+            } else {
+                Some(exe_dir)
+            };
             if let Some(build_dir) = build_dir.filter(|d| d.join(".cargo-lock").exists()) {
                 dirs.push((build_dir, false));
             }
@@ -151,7 +165,9 @@ impl SearchPath {
 
     /// Only the given directories, each required to exist.
     pub fn only(dirs: impl IntoIterator<Item = PathBuf>) -> Self {
-        SearchPath { dirs: dirs.into_iter().map(|d| (d, true)).collect() }
+        SearchPath {
+            dirs: dirs.into_iter().map(|d| (d, true)).collect(),
+        }
     }
 
     /// The plugin files found, in search order, each once, with the errors of directories
@@ -165,7 +181,10 @@ impl SearchPath {
                 Ok(entries) => entries,
                 Err(e) => {
                     if *required {
-                        errors.push(LoadError::Directory { path: dir.clone(), reason: e.to_string() });
+                        errors.push(LoadError::Directory {
+                            path: dir.clone(),
+                            reason: e.to_string(),
+                        });
                     }
                     continue;
                 }
@@ -196,11 +215,20 @@ fn is_library_name(path: &Path) -> bool {
 
 /// Loads one plugin file and lists its components.
 pub fn load(path: &Path) -> Result<(Arc<Library>, Vec<ComponentDescriptor>), LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Open { path: path.into(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Open {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
     if cfg!(target_os = "linux") {
         check_shared_library(&bytes).map_err(|problem| match problem {
-            ElfProblem::NotALibrary(reason) => LoadError::NotALibrary { path: path.into(), reason },
-            ElfProblem::Corrupt(reason) => LoadError::Corrupt { path: path.into(), reason },
+            ElfProblem::NotALibrary(reason) => LoadError::NotALibrary {
+                path: path.into(),
+                reason,
+            },
+            ElfProblem::Corrupt(reason) => LoadError::Corrupt {
+                path: path.into(),
+                reason,
+            },
         })?;
     }
     let sha256 = hex(&Sha256::digest(&bytes));
@@ -213,17 +241,29 @@ pub fn load(path: &Path) -> Result<(Arc<Library>, Vec<ComponentDescriptor>), Loa
         .map_err(|e| library_error(path, Some(&plugin_api), e))?;
     let components = match (root.components())() {
         abi_stable::std_types::ROk(list) => list.into_vec(),
-        abi_stable::std_types::RErr(e) => return Err(LoadError::Listing { path: path.into(), reason: e.to_string() }),
+        abi_stable::std_types::RErr(e) => {
+            return Err(LoadError::Listing {
+                path: path.into(),
+                reason: e.to_string(),
+            });
+        }
     };
-    let library = Library { path: path.into(), sha256, api_version: plugin_api, root };
+    let library = Library {
+        path: path.into(),
+        sha256,
+        api_version: plugin_api,
+        root,
+    };
     Ok((Arc::new(library), components))
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Translates abi_stable's loader error into a message for people.
@@ -231,20 +271,36 @@ fn library_error(path: &Path, plugin_api: Option<&str>, error: LibraryError) -> 
     let incompatible = |reason: String| LoadError::Incompatible {
         path: path.into(),
         host_api: API_VERSION,
-        plugin_api: plugin_api.map(|v| format!(", the plugin {v}")).unwrap_or_default(),
+        plugin_api: plugin_api
+            .map(|v| format!(", the plugin {v}"))
+            .unwrap_or_default(),
         reason,
     };
     match error {
-        LibraryError::OpenError { err, .. } => LoadError::Open { path: path.into(), reason: err.to_string() },
+        LibraryError::OpenError { err, .. } => LoadError::Open {
+            path: path.into(),
+            reason: err.to_string(),
+        },
         LibraryError::GetSymbolError { .. } => LoadError::NoRootModule { path: path.into() },
         LibraryError::ParseVersionError(e) => incompatible(format!("unreadable version: {e}")),
-        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
-            incompatible(format!("version {actual_version} is not compatible with {expected_version}"))
-        }
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => incompatible(format!(
+            "version {actual_version} is not compatible with {expected_version}"
+        )),
         LibraryError::AbiInstability(e) => incompatible(layout_summary(&e.to_string())),
-        LibraryError::InvalidAbiHeader(_) => incompatible("the library uses a different abi_stable header".into()),
-        LibraryError::InvalidCAbi { .. } => incompatible("the library was built with a different C ABI".into()),
-        LibraryError::RootModule { err, .. } => LoadError::Listing { path: path.into(), reason: err.to_string() },
+        LibraryError::InvalidAbiHeader(_) => {
+            incompatible("the library uses a different abi_stable header".into())
+        }
+        LibraryError::InvalidCAbi { .. } => {
+            incompatible("the library was built with a different C ABI".into())
+        }
+        LibraryError::RootModule { err, .. } => LoadError::Listing {
+            path: path.into(),
+            reason: err.to_string(),
+        },
         other => incompatible(other.to_string().trim().to_string()),
     }
 }
@@ -260,12 +316,15 @@ fn layout_summary(report: &str) -> String {
         .and_then(|i| lines[i..].iter().find_map(|l| l.strip_prefix("type:")));
     let mut causes: Vec<String> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some(what) = line.strip_prefix("Error:") else { continue };
+        let Some(what) = line.strip_prefix("Error:") else {
+            continue;
+        };
         let mut cause = what.trim().to_string();
-        if lines.get(i + 1) == Some(&"Expected:") && lines.get(i + 3) == Some(&"Found:") {
-            if let (Some(expected), Some(found)) = (lines.get(i + 2), lines.get(i + 4)) {
-                cause = format!("{cause}: expected {expected}, found {found}");
-            }
+        if lines.get(i + 1) == Some(&"Expected:")
+            && lines.get(i + 3) == Some(&"Found:")
+            && let (Some(expected), Some(found)) = (lines.get(i + 2), lines.get(i + 4))
+        {
+            cause = format!("{cause}: expected {expected}, found {found}");
         }
         if !causes.contains(&cause) {
             causes.push(cause);
@@ -294,13 +353,21 @@ mod tests {
         let report = "lots\nLayout of found type:\n  type:StepOutput\n  size:88\nError:incompatible type size\nExpected:\n    80\nFound:\n    88\n\nError:unexpected field\nExpected:\n  field_name:a\n  type:u8\nFound:\n  field_name:b\n";
         let s = layout_summary(report);
         assert!(s.contains("type StepOutput"), "{s}");
-        assert!(s.contains("incompatible type size: expected 80, found 88"), "{s}");
+        assert!(
+            s.contains("incompatible type size: expected 80, found 88"),
+            "{s}"
+        );
         assert!(s.contains("unexpected field"), "{s}");
     }
 
     #[test]
     fn missing_optional_dirs_are_skipped_but_required_ones_reported() {
-        let search = SearchPath { dirs: vec![("/nonexistent/a".into(), false), ("/nonexistent/b".into(), true)] };
+        let search = SearchPath {
+            dirs: vec![
+                ("/nonexistent/a".into(), false),
+                ("/nonexistent/b".into(), true),
+            ],
+        };
         let (files, errors) = search.files();
         assert!(files.is_empty());
         assert_eq!(errors.len(), 1);

@@ -38,7 +38,9 @@ pub enum Problem {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// Two libraries register the same name; neither is used.
-    #[error("component name '{name}' is registered by both {first} and {second}; neither is used until one is removed")]
+    #[error(
+        "component name '{name}' is registered by both {first} and {second}; neither is used until one is removed"
+    )]
     Duplicate {
         /// The name.
         name: String,
@@ -130,7 +132,10 @@ impl Registry {
     /// Loads every plugin file on the search path. Files that fail are recorded as problems.
     pub fn load(search: &SearchPath) -> Registry {
         let (files, dir_errors) = search.files();
-        let mut registry = Registry { problems: dir_errors.into_iter().map(Problem::from).collect(), ..Registry::default() };
+        let mut registry = Registry {
+            problems: dir_errors.into_iter().map(Problem::from).collect(),
+            ..Registry::default()
+        };
         for file in files {
             match loader::load(&file) {
                 Ok((library, descriptors)) => registry.add(library, descriptors),
@@ -140,16 +145,28 @@ impl Registry {
         registry
     }
 
-    fn add(&mut self, library: Arc<Library>, descriptors: Vec<angora_plugin_api::ComponentDescriptor>) {
+    fn add(
+        &mut self,
+        library: Arc<Library>,
+        descriptors: Vec<angora_plugin_api::ComponentDescriptor>,
+    ) {
         for d in descriptors {
             let name = d.name.to_string();
             if let Some((first, _)) = self.ambiguous.get(&name) {
-                self.problems.push(Problem::Duplicate { name, first: first.clone(), second: library.path.clone() });
+                self.problems.push(Problem::Duplicate {
+                    name,
+                    first: first.clone(),
+                    second: library.path.clone(),
+                });
                 continue;
             }
             if let Some(existing) = self.components.remove(&name) {
                 let (first, second) = (existing.library.path.clone(), library.path.clone());
-                self.problems.push(Problem::Duplicate { name: name.clone(), first: first.clone(), second: second.clone() });
+                self.problems.push(Problem::Duplicate {
+                    name: name.clone(),
+                    first: first.clone(),
+                    second: second.clone(),
+                });
                 self.ambiguous.insert(name, (first, second));
                 continue;
             }
@@ -202,19 +219,38 @@ impl Registry {
     pub fn get(&self, kind: ComponentKind, name: &str) -> Result<&ComponentInfo, RegistryError> {
         if let Some(info) = self.components.get(name) {
             if info.kind != kind {
-                return Err(RegistryError::WrongKind { name: name.into(), wanted: kind, actual: info.kind });
+                return Err(RegistryError::WrongKind {
+                    name: name.into(),
+                    wanted: kind,
+                    actual: info.kind,
+                });
             }
             return Ok(info);
         }
         if let Some((first, second)) = self.ambiguous.get(name) {
-            return Err(RegistryError::Ambiguous { name: name.into(), first: first.clone(), second: second.clone() });
+            return Err(RegistryError::Ambiguous {
+                name: name.into(),
+                first: first.clone(),
+                second: second.clone(),
+            });
         }
-        let names: Vec<&str> = self.components().into_iter().filter(|c| c.kind == kind).map(|c| c.name.as_str()).collect();
+        let names: Vec<&str> = self
+            .components()
+            .into_iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.name.as_str())
+            .collect();
         Err(RegistryError::Unknown {
             kind,
             name: name.into(),
-            suggestion: suggest(name, &names).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default(),
-            available: if names.is_empty() { "none".into() } else { names.join(", ") },
+            suggestion: suggest(name, &names)
+                .map(|s| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default(),
+            available: if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            },
         })
     }
 
@@ -228,61 +264,111 @@ impl Registry {
         let info = self.get(ComponentKind::Task, name)?;
         let ident = Ident::of(info);
         let config = config_text(config);
-        let body_text = body.map(|b| serde_json::to_string(b).expect("a body description always serialises"));
+        let body_text =
+            body.map(|b| serde_json::to_string(b).expect("a body description always serialises"));
         let body_arg = match &body_text {
             Some(text) => RSome(RStr::from_str(text)),
             None => RNone,
         };
-        let result = (info.library.root().new_task())(RStr::from_str(name), RStr::from_str(&config), body_arg);
+        let result = (info.library.root().new_task())(
+            RStr::from_str(name),
+            RStr::from_str(&config),
+            body_arg,
+        );
         let boxed = ident.result("create", result)?;
         Ok(TaskInstance::new(ident, boxed)?)
     }
 
     /// Creates a body.
-    pub fn body(&self, name: &str, config: &serde_json::Value) -> Result<BodyInstance, RegistryError> {
+    pub fn body(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> Result<BodyInstance, RegistryError> {
         let info = self.get(ComponentKind::Body, name)?;
         let ident = Ident::of(info);
-        let result = (info.library.root().new_body())(RStr::from_str(name), RStr::from_str(&config_text(config)));
+        let result = (info.library.root().new_body())(
+            RStr::from_str(name),
+            RStr::from_str(&config_text(config)),
+        );
         let boxed = ident.result("create", result)?;
         Ok(BodyInstance::new(ident, boxed)?)
     }
 
     /// Creates a sensation encoder.
-    pub fn encoder(&self, name: &str, config: &serde_json::Value) -> Result<EncoderInstance, RegistryError> {
+    pub fn encoder(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> Result<EncoderInstance, RegistryError> {
         let info = self.get(ComponentKind::Encoder, name)?;
         let ident = Ident::of(info);
-        let result = (info.library.root().new_encoder())(RStr::from_str(name), RStr::from_str(&config_text(config)));
-        Ok(EncoderInstance::new(ident.clone(), ident.result("create", result)?))
+        let result = (info.library.root().new_encoder())(
+            RStr::from_str(name),
+            RStr::from_str(&config_text(config)),
+        );
+        Ok(EncoderInstance::new(
+            ident.clone(),
+            ident.result("create", result)?,
+        ))
     }
 
     /// Creates a model architecture.
-    pub fn model(&self, name: &str, config: &serde_json::Value) -> Result<ModelInstance, RegistryError> {
+    pub fn model(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> Result<ModelInstance, RegistryError> {
         let info = self.get(ComponentKind::Model, name)?;
         let ident = Ident::of(info);
-        let result = (info.library.root().new_model())(RStr::from_str(name), RStr::from_str(&config_text(config)));
-        Ok(ModelInstance::new(ident.clone(), ident.result("create", result)?))
+        let result = (info.library.root().new_model())(
+            RStr::from_str(name),
+            RStr::from_str(&config_text(config)),
+        );
+        Ok(ModelInstance::new(
+            ident.clone(),
+            ident.result("create", result)?,
+        ))
     }
 
     /// Creates a policy distribution.
-    pub fn distribution(&self, name: &str, config: &serde_json::Value) -> Result<DistributionInstance, RegistryError> {
+    pub fn distribution(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> Result<DistributionInstance, RegistryError> {
         let info = self.get(ComponentKind::Distribution, name)?;
         let ident = Ident::of(info);
-        let result =
-            (info.library.root().new_distribution())(RStr::from_str(name), RStr::from_str(&config_text(config)));
-        Ok(DistributionInstance::new(ident.clone(), ident.result("create", result)?))
+        let result = (info.library.root().new_distribution())(
+            RStr::from_str(name),
+            RStr::from_str(&config_text(config)),
+        );
+        Ok(DistributionInstance::new(
+            ident.clone(),
+            ident.result("create", result)?,
+        ))
     }
 }
 
 /// A JSON object of overrides as text; `null` means no overrides.
 fn config_text(config: &serde_json::Value) -> String {
-    if config.is_null() { String::new() } else { config.to_string() }
+    if config.is_null() {
+        String::new()
+    } else {
+        config.to_string()
+    }
 }
 
 /// The closest name, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| {
+            (
+                strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .filter(|(score, _)| *score >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -334,12 +420,23 @@ impl Registry {
     pub fn listing(&self, search: &SearchPath) -> Listing<'_> {
         Listing {
             api_version: angora_plugin_api::API_VERSION,
-            search_path: search.dirs.iter().map(|(d, _)| d.display().to_string()).collect(),
-            components: self.components().into_iter().map(ListedComponent::from).collect(),
+            search_path: search
+                .dirs
+                .iter()
+                .map(|(d, _)| d.display().to_string())
+                .collect(),
+            components: self
+                .components()
+                .into_iter()
+                .map(ListedComponent::from)
+                .collect(),
             problems: self
                 .problems
                 .iter()
-                .map(|p| ListedProblem { file: p.file().display().to_string(), message: p.to_string() })
+                .map(|p| ListedProblem {
+                    file: p.file().display().to_string(),
+                    message: p.to_string(),
+                })
                 .collect(),
         }
     }

@@ -18,7 +18,10 @@ pub struct PointMassConfig {
 
 impl Default for PointMassConfig {
     fn default() -> Self {
-        PointMassConfig { mass: 1.0, max_force: 1.0 }
+        PointMassConfig {
+            mass: 1.0,
+            max_force: 1.0,
+        }
     }
 }
 
@@ -34,10 +37,16 @@ impl Component for PointMass {
 impl Body for PointMass {
     fn new(config: PointMassConfig) -> Result<Self, PluginError> {
         if !(config.mass.is_finite() && config.mass > 0.0) {
-            return Err(PluginError::invalid_config(format!("mass must be positive, got {}", config.mass)));
+            return Err(PluginError::invalid_config(format!(
+                "mass must be positive, got {}",
+                config.mass
+            )));
         }
         if !(config.max_force.is_finite() && config.max_force > 0.0) {
-            return Err(PluginError::invalid_config(format!("max_force must be positive, got {}", config.max_force)));
+            return Err(PluginError::invalid_config(format!(
+                "max_force must be positive, got {}",
+                config.max_force
+            )));
         }
         Ok(PointMass { config })
     }
@@ -97,16 +106,28 @@ mod tests {
 
     #[test]
     fn description_is_valid_and_scaled() {
-        let body = PointMass::new(PointMassConfig { mass: 2.0, max_force: 3.0 }).unwrap();
+        let body = PointMass::new(PointMassConfig {
+            mass: 2.0,
+            max_force: 3.0,
+        })
+        .unwrap();
         let d = body.description();
         d.validate().unwrap();
         assert_eq!(d.actuators[0].ctrl_range, [-3.0, 3.0]);
-        let MjcfSource::Text(text) = d.mjcf else { panic!("expected generated MJCF") };
+        let MjcfSource::Text(text) = d.mjcf else {
+            panic!("expected generated MJCF")
+        };
         assert!(text.contains(r#"mass="2""#));
     }
 
     #[test]
     fn refuses_non_positive_mass() {
-        assert!(PointMass::new(PointMassConfig { mass: 0.0, max_force: 1.0 }).is_err());
+        assert!(
+            PointMass::new(PointMassConfig {
+                mass: 0.0,
+                max_force: 1.0
+            })
+            .is_err()
+        );
     }
 }

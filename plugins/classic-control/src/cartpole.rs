@@ -1,7 +1,7 @@
 //! CartPole-v1: the cart-pole of Barto, Sutton and Anderson (1983) as Gymnasium 1.x defines it.
 
 use angora_plugin_api::{
-    ActionSpace, BodyDescription, Component, PluginError, SenseSpec, Sensation, StepOutput, Task,
+    ActionSpace, BodyDescription, Component, PluginError, Sensation, SenseSpec, StepOutput, Task,
     TaskSpec,
 };
 use rand::{Rng, SeedableRng};
@@ -35,7 +35,11 @@ pub struct CartPoleConfig {
 
 impl Default for CartPoleConfig {
     fn default() -> Self {
-        CartPoleConfig { velocities: true, max_episode_steps: 500, sutton_barto_reward: false }
+        CartPoleConfig {
+            velocities: true,
+            max_episode_steps: 500,
+            sutton_barto_reward: false,
+        }
     }
 }
 
@@ -66,17 +70,29 @@ impl CartPole {
 impl Task for CartPole {
     fn new(config: CartPoleConfig, body: Option<BodyDescription>) -> Result<Self, PluginError> {
         if body.is_some() {
-            return Err(PluginError::unsupported("CartPole has its own body and takes none"));
+            return Err(PluginError::unsupported(
+                "CartPole has its own body and takes none",
+            ));
         }
         if config.max_episode_steps == 0 {
-            return Err(PluginError::invalid_config("max_episode_steps must be at least 1"));
+            return Err(PluginError::invalid_config(
+                "max_episode_steps must be at least 1",
+            ));
         }
-        Ok(CartPole { config, state: [0.0; 4], steps: 0, rng: ChaCha8Rng::seed_from_u64(0) })
+        Ok(CartPole {
+            config,
+            state: [0.0; 4],
+            steps: 0,
+            rng: ChaCha8Rng::seed_from_u64(0),
+        })
     }
 
     fn spec(&self) -> TaskSpec {
         TaskSpec {
-            senses: vec![SenseSpec::vector("proprioception", if self.config.velocities { 4 } else { 2 })],
+            senses: vec![SenseSpec::vector(
+                "proprioception",
+                if self.config.velocities { 4 } else { 2 },
+            )],
             action_space: ActionSpace::Discrete { n: 2 },
             max_episode_steps: Some(self.config.max_episode_steps),
             reward_threshold: Some(475.0),
@@ -99,7 +115,11 @@ impl Task for CartPole {
 
     fn step(&mut self, action: &[f32], out: &mut StepOutput) -> Result<(), PluginError> {
         let [x, x_dot, theta, theta_dot] = self.state;
-        let force = if action[0] == 1.0 { FORCE_MAG } else { -FORCE_MAG };
+        let force = if action[0] == 1.0 {
+            FORCE_MAG
+        } else {
+            -FORCE_MAG
+        };
         let (sin, cos) = theta.sin_cos();
         let temp = (force + POLE_MASS_LENGTH * theta_dot * theta_dot * sin) / TOTAL_MASS;
         let theta_acc = (GRAVITY * sin - cos * temp)
@@ -164,12 +184,18 @@ mod tests {
             }
         }
         assert!(out.terminated && !out.truncated);
-        assert!(steps < 30, "constant pushing should topple the pole quickly, took {steps}");
+        assert!(
+            steps < 30,
+            "constant pushing should topple the pole quickly, took {steps}"
+        );
     }
 
     #[test]
     fn no_velocity_variant_observes_position_and_angle() {
-        let mut task = new_task(CartPoleConfig { velocities: false, ..Default::default() });
+        let mut task = new_task(CartPoleConfig {
+            velocities: false,
+            ..Default::default()
+        });
         assert_eq!(task.spec().senses[0].shape, vec![2]);
         let mut obs = Sensation::with_senses(1);
         task.reset(Some(1), &mut obs).unwrap();

@@ -1,8 +1,8 @@
 //! The categorical distribution over `n` choices, parameterised by logits.
 
 use angora_plugin_api::{
-    ActionSpace, Component, DistributionHead, HeadActivation, ParamGroup, ParamSource,
-    PluginError, PolicyDistribution,
+    ActionSpace, Component, DistributionHead, HeadActivation, ParamGroup, ParamSource, PluginError,
+    PolicyDistribution,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -63,10 +63,20 @@ impl PolicyDistribution for Categorical {
         })
     }
 
-    fn sample(&self, params: &[f32], seed: u64, actions: &mut [f32], log_probs: &mut [f32]) -> Result<(), PluginError> {
+    fn sample(
+        &self,
+        params: &[f32],
+        seed: u64,
+        actions: &mut [f32],
+        log_probs: &mut [f32],
+    ) -> Result<(), PluginError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut logp = vec![0.0; self.n];
-        for ((row, action), out_lp) in self.rows(params).zip(actions.iter_mut()).zip(log_probs.iter_mut()) {
+        for ((row, action), out_lp) in self
+            .rows(params)
+            .zip(actions.iter_mut())
+            .zip(log_probs.iter_mut())
+        {
             log_softmax(row, &mut logp);
             let u: f64 = rng.random();
             let mut cumulative = 0.0;
@@ -90,18 +100,29 @@ impl PolicyDistribution for Categorical {
             let best = row
                 .iter()
                 .enumerate()
-                .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) });
+                .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv { (i, v) } else { (bi, bv) }
+                });
             *action = best.0 as f32;
         }
         Ok(())
     }
 
-    fn log_prob(&self, params: &[f32], actions: &[f32], log_probs: &mut [f32], mut grad: Option<&mut [f32]>) -> Result<(), PluginError> {
+    fn log_prob(
+        &self,
+        params: &[f32],
+        actions: &[f32],
+        log_probs: &mut [f32],
+        mut grad: Option<&mut [f32]>,
+    ) -> Result<(), PluginError> {
         let mut logp = vec![0.0; self.n];
         for (r, row) in self.rows(params).enumerate() {
             let a = actions[r];
             if !(a >= 0.0 && (a as usize) < self.n && a.fract() == 0.0) {
-                return Err(PluginError::invalid_argument(format!("action {a} in row {r} is not a choice in 0..{}", self.n)));
+                return Err(PluginError::invalid_argument(format!(
+                    "action {a} in row {r} is not a choice in 0..{}",
+                    self.n
+                )));
             }
             let a = a as usize;
             log_softmax(row, &mut logp);
@@ -116,7 +137,12 @@ impl PolicyDistribution for Categorical {
         Ok(())
     }
 
-    fn entropy(&self, params: &[f32], entropy: &mut [f32], mut grad: Option<&mut [f32]>) -> Result<(), PluginError> {
+    fn entropy(
+        &self,
+        params: &[f32],
+        entropy: &mut [f32],
+        mut grad: Option<&mut [f32]>,
+    ) -> Result<(), PluginError> {
         let mut logp = vec![0.0; self.n];
         for (r, row) in self.rows(params).enumerate() {
             log_softmax(row, &mut logp);
@@ -159,7 +185,10 @@ mod tests {
         let mut lp = vec![0.0; 4000];
         d.sample(&params, 42, &mut actions, &mut lp).unwrap();
         let ones = actions.iter().filter(|&&a| a == 1.0).count() as f64 / 4000.0;
-        assert!((ones - 0.731).abs() < 0.03, "frequency of choice 1 was {ones}");
+        assert!(
+            (ones - 0.731).abs() < 0.03,
+            "frequency of choice 1 was {ones}"
+        );
         let mut again = vec![0.0; 4000];
         d.sample(&params, 42, &mut again, &mut lp).unwrap();
         assert_eq!(actions, again, "the same seed must give the same samples");
@@ -168,6 +197,12 @@ mod tests {
     #[test]
     fn refuses_box_spaces() {
         let mut d = Categorical::new(CategoricalConfig::default()).unwrap();
-        assert!(d.bind(&ActionSpace::Box { low: vec![-1.0], high: vec![1.0] }).is_err());
+        assert!(
+            d.bind(&ActionSpace::Box {
+                low: vec![-1.0],
+                high: vec![1.0]
+            })
+            .is_err()
+        );
     }
 }

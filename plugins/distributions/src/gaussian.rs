@@ -1,8 +1,8 @@
 //! The diagonal Gaussian with a state-independent log standard deviation per action dimension.
 
 use angora_plugin_api::{
-    ActionSpace, Component, DistributionHead, HeadActivation, ParamGroup, ParamSource,
-    PluginError, PolicyDistribution,
+    ActionSpace, Component, DistributionHead, HeadActivation, ParamGroup, ParamSource, PluginError,
+    PolicyDistribution,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -63,14 +63,22 @@ impl PolicyDistribution for Gaussian {
                 ParamGroup {
                     name: "log_std".into(),
                     size: d,
-                    source: ParamSource::StateIndependent { init: self.config.init_log_std },
+                    source: ParamSource::StateIndependent {
+                        init: self.config.init_log_std,
+                    },
                     activation: HeadActivation::Identity,
                 },
             ],
         })
     }
 
-    fn sample(&self, params: &[f32], seed: u64, actions: &mut [f32], log_probs: &mut [f32]) -> Result<(), PluginError> {
+    fn sample(
+        &self,
+        params: &[f32],
+        seed: u64,
+        actions: &mut [f32],
+        log_probs: &mut [f32],
+    ) -> Result<(), PluginError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let d = self.dim;
         for (r, row) in params.chunks_exact(2 * d).enumerate() {
@@ -95,7 +103,13 @@ impl PolicyDistribution for Gaussian {
         Ok(())
     }
 
-    fn log_prob(&self, params: &[f32], actions: &[f32], log_probs: &mut [f32], mut grad: Option<&mut [f32]>) -> Result<(), PluginError> {
+    fn log_prob(
+        &self,
+        params: &[f32],
+        actions: &[f32],
+        log_probs: &mut [f32],
+        mut grad: Option<&mut [f32]>,
+    ) -> Result<(), PluginError> {
         let d = self.dim;
         for (r, row) in params.chunks_exact(2 * d).enumerate() {
             let (mean, log_std) = row.split_at(d);
@@ -114,11 +128,19 @@ impl PolicyDistribution for Gaussian {
         Ok(())
     }
 
-    fn entropy(&self, params: &[f32], entropy: &mut [f32], mut grad: Option<&mut [f32]>) -> Result<(), PluginError> {
+    fn entropy(
+        &self,
+        params: &[f32],
+        entropy: &mut [f32],
+        mut grad: Option<&mut [f32]>,
+    ) -> Result<(), PluginError> {
         let d = self.dim;
         for (r, row) in params.chunks_exact(2 * d).enumerate() {
             let log_std = &row[d..];
-            entropy[r] = log_std.iter().map(|&l| 0.5 + HALF_LOG_TWO_PI + l as f64).sum::<f64>() as f32;
+            entropy[r] = log_std
+                .iter()
+                .map(|&l| 0.5 + HALF_LOG_TWO_PI + l as f64)
+                .sum::<f64>() as f32;
             if let Some(grad) = grad.as_deref_mut() {
                 let g = &mut grad[r * 2 * d..(r + 1) * 2 * d];
                 g[..d].fill(0.0);
@@ -135,7 +157,11 @@ mod tests {
 
     fn bound(d: usize) -> Gaussian {
         let mut g = Gaussian::new(GaussianConfig::default()).unwrap();
-        g.bind(&ActionSpace::Box { low: vec![-1.0; d], high: vec![1.0; d] }).unwrap();
+        g.bind(&ActionSpace::Box {
+            low: vec![-1.0; d],
+            high: vec![1.0; d],
+        })
+        .unwrap();
         g
     }
 
@@ -155,7 +181,11 @@ mod tests {
         let mut lp = vec![0.0; n];
         g.sample(&params, 3, &mut actions, &mut lp).unwrap();
         let mean = actions.iter().map(|&a| a as f64).sum::<f64>() / n as f64;
-        let var = actions.iter().map(|&a| (a as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+        let var = actions
+            .iter()
+            .map(|&a| (a as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
         assert!((mean - 2.0).abs() < 0.02, "mean {mean}");
         assert!((var.sqrt() - 0.5).abs() < 0.02, "std {}", var.sqrt());
         // The log-probabilities returned by sample agree with log_prob.

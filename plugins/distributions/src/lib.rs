@@ -25,11 +25,17 @@ pub(crate) mod testing {
     use angora_plugin_api::PolicyDistribution;
 
     /// Compares analytic log-prob and entropy gradients with central differences.
-    pub fn check_gradients<D: PolicyDistribution>(dist: &D, params: &[f32], actions: &[f32], batch: usize) {
+    pub fn check_gradients<D: PolicyDistribution>(
+        dist: &D,
+        params: &[f32],
+        actions: &[f32],
+        batch: usize,
+    ) {
         let p = params.len();
         let mut grad = vec![0.0; p];
         let mut lp = vec![0.0; batch];
-        dist.log_prob(params, actions, &mut lp, Some(&mut grad)).unwrap();
+        dist.log_prob(params, actions, &mut lp, Some(&mut grad))
+            .unwrap();
         let mut ent_grad = vec![0.0; p];
         let mut ent = vec![0.0; batch];
         dist.entropy(params, &mut ent, Some(&mut ent_grad)).unwrap();
@@ -50,8 +56,16 @@ pub(crate) mod testing {
             let (lp_minus, ent_minus) = eval(-h);
             let numeric_lp = (lp_plus - lp_minus) / (2.0 * h as f64);
             let numeric_ent = (ent_plus - ent_minus) / (2.0 * h as f64);
-            assert!((numeric_lp - grad[i] as f64).abs() < 2e-3, "log-prob grad {i}: {numeric_lp} vs {}", grad[i]);
-            assert!((numeric_ent - ent_grad[i] as f64).abs() < 2e-3, "entropy grad {i}: {numeric_ent} vs {}", ent_grad[i]);
+            assert!(
+                (numeric_lp - grad[i] as f64).abs() < 2e-3,
+                "log-prob grad {i}: {numeric_lp} vs {}",
+                grad[i]
+            );
+            assert!(
+                (numeric_ent - ent_grad[i] as f64).abs() < 2e-3,
+                "entropy grad {i}: {numeric_ent} vs {}",
+                ent_grad[i]
+            );
         }
     }
 }

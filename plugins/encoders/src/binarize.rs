@@ -1,6 +1,6 @@
 //! Binarisation of senses, for example touch readings into contact / no contact.
 
-use angora_plugin_api::{Component, PluginError, SenseSpec, Sensation, SensationEncoder};
+use angora_plugin_api::{Component, PluginError, Sensation, SensationEncoder, SenseSpec};
 use serde::{Deserialize, Serialize};
 
 /// Configuration of the binarize encoder.
@@ -15,7 +15,10 @@ pub struct BinarizeConfig {
 
 impl Default for BinarizeConfig {
     fn default() -> Self {
-        BinarizeConfig { threshold: 0.0, senses: vec!["touch".into()] }
+        BinarizeConfig {
+            threshold: 0.0,
+            senses: vec!["touch".into()],
+        }
     }
 }
 
@@ -36,13 +39,21 @@ impl SensationEncoder for Binarize {
             return Err(PluginError::invalid_config("threshold must be finite"));
         }
         if config.senses.is_empty() {
-            return Err(PluginError::invalid_config("senses must name at least one sense"));
+            return Err(PluginError::invalid_config(
+                "senses must name at least one sense",
+            ));
         }
-        Ok(Binarize { config, selected: Vec::new() })
+        Ok(Binarize {
+            config,
+            selected: Vec::new(),
+        })
     }
 
     fn configure(&mut self, inputs: &[SenseSpec]) -> Result<Vec<SenseSpec>, PluginError> {
-        self.selected = inputs.iter().map(|s| self.config.senses.contains(&s.name)).collect();
+        self.selected = inputs
+            .iter()
+            .map(|s| self.config.senses.contains(&s.name))
+            .collect();
         if !self.selected.contains(&true) {
             let available: Vec<&str> = inputs.iter().map(|s| s.name.as_str()).collect();
             return Err(PluginError::unsupported(format!(
@@ -75,7 +86,9 @@ mod tests {
     #[test]
     fn binarises_only_the_chosen_sense() {
         let mut enc = Binarize::new(BinarizeConfig::default()).unwrap();
-        let outputs = enc.configure(&[SenseSpec::vector("touch", 3), SenseSpec::vector("goal", 2)]).unwrap();
+        let outputs = enc
+            .configure(&[SenseSpec::vector("touch", 3), SenseSpec::vector("goal", 2)])
+            .unwrap();
         assert_eq!(outputs.len(), 2);
         let mut input = Sensation::with_senses(2);
         input.set(0, &[0.0, 0.2, -1.0]);
@@ -89,6 +102,9 @@ mod tests {
     #[test]
     fn refuses_inputs_without_the_chosen_sense() {
         let mut enc = Binarize::new(BinarizeConfig::default()).unwrap();
-        assert!(enc.configure(&[SenseSpec::vector("proprioception", 4)]).is_err());
+        assert!(
+            enc.configure(&[SenseSpec::vector("proprioception", 4)])
+                .is_err()
+        );
     }
 }

@@ -20,7 +20,11 @@ pub struct FeedForwardConfig {
 
 impl Default for FeedForwardConfig {
     fn default() -> Self {
-        FeedForwardConfig { hidden: vec![64, 64], activation: Activation::Tanh, shared: false }
+        FeedForwardConfig {
+            hidden: vec![64, 64],
+            activation: Activation::Tanh,
+            shared: false,
+        }
     }
 }
 
@@ -38,7 +42,13 @@ impl Component for FeedForward {
 fn inputs(spec: &mut ModelSpec, prefix: &str, senses: &[(&str, usize)]) -> String {
     let mut names = Vec::new();
     for &(sense, rank) in senses {
-        let mut node = spec.add(format!("{prefix}{sense}"), Layer::Input { sense: sense.into() }, &[]);
+        let mut node = spec.add(
+            format!("{prefix}{sense}"),
+            Layer::Input {
+                sense: sense.into(),
+            },
+            &[],
+        );
         if rank > 1 {
             node = spec.add(format!("{prefix}{sense}_flat"), Layer::Flatten, &[&node]);
         }
@@ -55,7 +65,11 @@ impl FeedForward {
     fn trunk(&self, spec: &mut ModelSpec, prefix: &str, input: String) -> String {
         let mut last = input;
         for (i, &units) in self.config.hidden.iter().enumerate() {
-            let layer = Layer::Dense { units, activation: self.config.activation, init_gain: None };
+            let layer = Layer::Dense {
+                units,
+                activation: self.config.activation,
+                init_gain: None,
+            };
             last = spec.add(format!("{prefix}dense{i}"), layer, &[&last]);
         }
         last
@@ -65,7 +79,9 @@ impl FeedForward {
 impl ModelArchitecture for FeedForward {
     fn new(config: FeedForwardConfig) -> Result<Self, PluginError> {
         if config.hidden.is_empty() || config.hidden.contains(&0) {
-            return Err(PluginError::invalid_config("hidden must list at least one layer, each with units >= 1"));
+            return Err(PluginError::invalid_config(
+                "hidden must list at least one layer, each with units >= 1",
+            ));
         }
         Ok(FeedForward { config })
     }
@@ -77,13 +93,21 @@ impl ModelArchitecture for FeedForward {
             .filter(|s| is_standard_sense(&s.name))
             .map(|s| (s.name.as_str(), s.shape.len()))
             .collect();
-        let policy_senses: Vec<_> = senses.iter().copied().filter(|(n, _)| *n != ASYMMETRIC).collect();
+        let policy_senses: Vec<_> = senses
+            .iter()
+            .copied()
+            .filter(|(n, _)| *n != ASYMMETRIC)
+            .collect();
         if policy_senses.is_empty() {
             return Err(PluginError::unsupported(
                 "the task provides no sense the policy may read (vision, touch, proprioception or goal)",
             ));
         }
-        let asymmetric: Vec<_> = senses.iter().copied().filter(|(n, _)| *n == ASYMMETRIC).collect();
+        let asymmetric: Vec<_> = senses
+            .iter()
+            .copied()
+            .filter(|(n, _)| *n == ASYMMETRIC)
+            .collect();
 
         let mut spec = ModelSpec::new();
         let policy_in = inputs(&mut spec, "policy/", &policy_senses);
@@ -112,13 +136,18 @@ mod tests {
     use angora_plugin_api::SenseSpec;
 
     fn request(senses: &[&str]) -> ModelRequest {
-        ModelRequest { inputs: senses.iter().map(|s| SenseSpec::vector(*s, 3)).collect(), policy_params: 2 }
+        ModelRequest {
+            inputs: senses.iter().map(|s| SenseSpec::vector(*s, 3)).collect(),
+            policy_params: 2,
+        }
     }
 
     #[test]
     fn asymmetric_feeds_only_the_value_path() {
         let model = FeedForward::new(FeedForwardConfig::default()).unwrap();
-        let spec = model.build(&request(&["proprioception", "asymmetric"])).unwrap();
+        let spec = model
+            .build(&request(&["proprioception", "asymmetric"]))
+            .unwrap();
         let policy_inputs: Vec<_> = spec
             .nodes
             .iter()
@@ -130,9 +159,19 @@ mod tests {
 
     #[test]
     fn shared_trunk_has_one_stack() {
-        let config = FeedForwardConfig { shared: true, ..FeedForwardConfig::default() };
-        let spec = FeedForward::new(config).unwrap().build(&request(&["proprioception"])).unwrap();
-        let dense = spec.nodes.iter().filter(|n| matches!(n.layer, Layer::Dense { .. })).count();
+        let config = FeedForwardConfig {
+            shared: true,
+            ..FeedForwardConfig::default()
+        };
+        let spec = FeedForward::new(config)
+            .unwrap()
+            .build(&request(&["proprioception"]))
+            .unwrap();
+        let dense = spec
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.layer, Layer::Dense { .. }))
+            .count();
         assert_eq!(dense, 2);
     }
 }

@@ -1,0 +1,7 @@
+//! Integration tests against the built `angora` binary and plugin libraries.
+//! Run `cargo build --workspace` first (the README's test command does).
+
+mod cli;
+mod components;
+mod loading;
+mod out_of_tree;
