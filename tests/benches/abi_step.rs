@@ -7,7 +7,10 @@
 //!
 //! Run with `cargo bench -p angora-tests --bench abi_step`.
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented function"
+)]
 
 use std::hint::black_box;
 
