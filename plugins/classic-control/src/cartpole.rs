@@ -4,9 +4,9 @@ use angora_plugin_api::{
     ActionSpace, BodyDescription, Component, PluginError, Sensation, SenseSpec, StepOutput, Task,
     TaskSpec,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::common::Episode;
 
 const GRAVITY: f64 = 9.8;
 const MASS_CART: f64 = 1.0;
@@ -31,6 +31,9 @@ pub struct CartPoleConfig {
     pub max_episode_steps: u32,
     /// Gymnasium's `sutton_barto_reward`: 0 per step and -1 on failure instead of 1 per step.
     pub sutton_barto_reward: bool,
+    /// Start every episode from this `[x, x_dot, theta, theta_dot]` instead of sampling
+    /// each value uniformly in [-0.05, 0.05] (used to replay reference rollouts).
+    pub initial_state: Option<[f64; 4]>,
 }
 
 impl Default for CartPoleConfig {
@@ -39,6 +42,7 @@ impl Default for CartPoleConfig {
             velocities: true,
             max_episode_steps: 500,
             sutton_barto_reward: false,
+            initial_state: None,
         }
     }
 }
@@ -48,8 +52,7 @@ pub struct CartPole {
     config: CartPoleConfig,
     /// `[x, x_dot, theta, theta_dot]`.
     state: [f64; 4],
-    steps: u32,
-    rng: ChaCha8Rng,
+    episode: Episode,
 }
 
 impl Component for CartPole {
@@ -74,16 +77,12 @@ impl Task for CartPole {
                 "CartPole has its own body and takes none",
             ));
         }
-        if config.max_episode_steps == 0 {
-            return Err(PluginError::invalid_config(
-                "max_episode_steps must be at least 1",
-            ));
-        }
+        let initial = config.initial_state.as_ref().map(|s| &s[..]);
+        let episode = Episode::new(config.max_episode_steps, initial, 4)?;
         Ok(CartPole {
             config,
             state: [0.0; 4],
-            steps: 0,
-            rng: ChaCha8Rng::seed_from_u64(0),
+            episode,
         })
     }
 
@@ -102,13 +101,11 @@ impl Task for CartPole {
     }
 
     fn reset(&mut self, seed: Option<u64>, out: &mut Sensation) -> Result<(), PluginError> {
-        if let Some(seed) = seed {
-            self.rng = ChaCha8Rng::seed_from_u64(seed);
-        }
-        for v in &mut self.state {
-            *v = self.rng.random_range(-0.05..0.05);
-        }
-        self.steps = 0;
+        self.episode.start(seed);
+        self.state = match self.config.initial_state {
+            Some(state) => state,
+            None => std::array::from_fn(|_| self.episode.uniform(-0.05, 0.05)),
+        };
         self.observe(out);
         Ok(())
     }
@@ -121,9 +118,10 @@ impl Task for CartPole {
             -FORCE_MAG
         };
         let (sin, cos) = theta.sin_cos();
-        let temp = (force + POLE_MASS_LENGTH * theta_dot * theta_dot * sin) / TOTAL_MASS;
+        // Grouped as Gymnasium groups them (squares first), so that rounding agrees.
+        let temp = (force + POLE_MASS_LENGTH * (theta_dot * theta_dot) * sin) / TOTAL_MASS;
         let theta_acc = (GRAVITY * sin - cos * temp)
-            / (LENGTH * (4.0 / 3.0 - MASS_POLE * cos * cos / TOTAL_MASS));
+            / (LENGTH * (4.0 / 3.0 - MASS_POLE * (cos * cos) / TOTAL_MASS));
         let x_acc = temp - POLE_MASS_LENGTH * theta_acc * cos / TOTAL_MASS;
         // Explicit Euler, in Gymnasium's order.
         self.state = [
@@ -132,8 +130,6 @@ impl Task for CartPole {
             theta + TAU * theta_dot,
             theta_dot + TAU * theta_acc,
         ];
-        self.steps += 1;
-
         let [x, _, theta, _] = self.state;
         let failed = !(-X_THRESHOLD..=X_THRESHOLD).contains(&x)
             || !(-THETA_THRESHOLD..=THETA_THRESHOLD).contains(&theta);
@@ -143,7 +139,7 @@ impl Task for CartPole {
             (true, true) => -1.0,
         };
         out.terminated = failed;
-        out.truncated = !failed && self.steps >= self.config.max_episode_steps;
+        out.truncated = self.episode.tick();
         self.observe(&mut out.sensation);
         Ok(())
     }
