@@ -24,7 +24,7 @@ impl Component for Categorical {
 }
 
 /// Log-probabilities of one row of logits, computed stably.
-fn log_softmax(logits: &[f32], out: &mut [f64]) {
+pub(crate) fn log_softmax(logits: &[f32], out: &mut [f64]) {
     let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;
     let sum: f64 = logits.iter().map(|&v| (v as f64 - max).exp()).sum();
     let log_z = max + sum.ln();

@@ -1,10 +1,15 @@
 //! Policy distributions: batched kernels with analytic gradients over flat `f32` slices.
 
+mod beta;
 mod categorical;
 mod gaussian;
+mod multi_categorical;
+mod special;
 
+pub use beta::{Beta, BetaConfig};
 pub use categorical::{Categorical, CategoricalConfig};
 pub use gaussian::{Gaussian, GaussianConfig};
+pub use multi_categorical::{EntropyReduction, MultiCategorical, MultiCategoricalConfig};
 
 angora_plugin_api::register!(
     distribution Categorical,
@@ -15,6 +20,17 @@ angora_plugin_api::register!(
     distribution Gaussian,
     "gaussian",
     "Diagonal normal with state-independent log standard deviations (for box action spaces)."
+);
+
+angora_plugin_api::register!(
+    distribution MultiCategorical,
+    "multi-categorical",
+    "One categorical choice per dimension (for multi-discrete action spaces, e.g. 11 bins per actuator)."
+);
+angora_plugin_api::register!(
+    distribution Beta,
+    "beta",
+    "Beta per dimension with alpha, beta = softplus + 1, scaled to the action bounds (for bounded box spaces)."
 );
 
 angora_plugin_api::export_plugin!();
