@@ -2,13 +2,13 @@
 
 use std::{collections::BTreeMap, time::Instant};
 
-use angora_plugin_api::{ActionSpace, MetricAggregate, Sensation, StepOutput};
+use angora_plugin_api::{ActionSpace, MetricAggregate, Sensation};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::Serialize;
 
-use crate::plugin::{CallError, TaskInstance};
+use crate::{plugin::CallError, train::setup::EnvStack};
 
 /// Something that picks actions.
 pub trait Policy {
@@ -119,15 +119,14 @@ pub enum EvalError {
 
 /// Runs `options.episodes` episodes; `on_episode` is called after each with its index.
 pub fn evaluate(
-    task: &mut TaskInstance,
+    env: &mut EnvStack,
     policy: &mut dyn Policy,
     options: &EvalOptions,
     on_episode: &mut dyn FnMut(u32),
 ) -> Result<EvalReport, EvalError> {
-    let spec = task.spec().clone();
+    let spec = env.task().spec().clone();
     let mut action = vec![0.0f32; spec.action_space.action_dim()];
-    let mut sensation = Sensation::with_senses(spec.senses.len());
-    let mut out = StepOutput::default();
+    let mut sensation = Sensation::default();
     let (mut returns, mut lengths) = (Vec::new(), Vec::new());
     let mut metric_totals = vec![0.0; spec.metrics.len()];
     let cap = spec.max_episode_steps.unwrap_or(options.step_cap);
@@ -135,7 +134,7 @@ pub fn evaluate(
 
     for episode in 0..options.episodes {
         let seed = (episode == 0).then_some(options.seed);
-        task.reset(seed, &mut sensation)?;
+        sensation.clone_from(env.reset(seed)?);
         policy.start_episode();
         let (mut total, mut length) = (0.0, 0u32);
         let mut aggregates: Vec<f64> = spec
@@ -153,22 +152,19 @@ pub fn evaluate(
             policy
                 .act(&sensation, &mut action)
                 .map_err(EvalError::Policy)?;
-            task.step(&action, &mut out)?;
+            let out = env.step(&action)?;
             total += out.reward;
             length += 1;
-            for ((agg, m), &v) in aggregates
-                .iter_mut()
-                .zip(&spec.metrics)
-                .zip(out.metrics.iter())
-            {
+            for ((agg, m), &v) in aggregates.iter_mut().zip(&spec.metrics).zip(out.metrics) {
                 match m.aggregate {
                     MetricAggregate::Last => *agg = v,
                     MetricAggregate::Sum | MetricAggregate::Mean => *agg += v,
                     MetricAggregate::Max => *agg = agg.max(v),
                 }
             }
-            std::mem::swap(&mut sensation, &mut out.sensation);
-            if out.terminated || out.truncated || length >= cap {
+            let done = out.terminated || out.truncated || length >= cap;
+            sensation.clone_from(out.sensation);
+            if done {
                 break;
             }
         }
@@ -190,7 +186,7 @@ pub fn evaluate(
     let steps: u64 = lengths.iter().map(|&l| u64::from(l)).sum();
     let seconds = started.elapsed().as_secs_f64();
     Ok(EvalReport {
-        task: task.ident().name.clone(),
+        task: env.task().ident().name.clone(),
         episodes: options.episodes,
         mean_return: mean,
         std_return: variance.sqrt(),

@@ -14,4 +14,6 @@ pub mod body;
 pub mod cli;
 pub mod eval;
 pub mod model;
+pub mod nn;
 pub mod plugin;
+pub mod train;

@@ -1,0 +1,462 @@
+//! Experience gathering: each worker thread steps its environments in lockstep, with one
+//! batched inference per step, and records what PPO needs.
+//!
+//! Episodes run on across cycles. Every reset is seeded from the run's seed, the environment's
+//! index and its episode count, and each environment remembers the actions of its current
+//! episode: a checkpoint records that much, and a resumed run replays it to put every
+//! environment back into the exact state it had (tasks are deterministic given their seed and
+//! actions). A cycle's data therefore depends only on the checkpointed state, which is what
+//! makes a resumed run identical to an uninterrupted one.
+
+use angora_plugin_api::{MetricAggregate, Sensation};
+
+use super::{
+    actor::Actor,
+    normalize::{NormalizerState, normalize, scale_reward},
+    setup::EnvStack,
+};
+use crate::plugin::{CallError, DistributionInstance};
+
+/// A 64-bit mix (SplitMix64's finaliser) for deriving independent seeds.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A seed for `(run seed, purpose, a, b, c)`.
+pub fn derive_seed(seed: u64, purpose: u64, a: u64, b: u64, c: u64) -> u64 {
+    mix(mix(mix(mix(seed ^ purpose.wrapping_mul(0x2545_f491_4f6c_dd1d)) ^ a) ^ b) ^ c)
+}
+
+/// Seed purposes.
+pub mod purpose {
+    /// Environment resets at the start of a cycle.
+    pub const RESET: u64 = 1;
+    /// Action sampling.
+    pub const SAMPLE: u64 = 2;
+    /// Minibatch shuffling.
+    pub const SHUFFLE: u64 = 3;
+}
+
+/// One finished episode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    /// Undiscounted return of the raw rewards.
+    pub ret: f64,
+    /// Steps.
+    pub length: u32,
+    /// Per-episode aggregates of the task's metrics.
+    pub metrics: Vec<f64>,
+}
+
+/// What one worker gathered in one cycle, laid out step-major: row `t * envs + e`.
+pub struct Rollout {
+    /// Environments.
+    pub envs: usize,
+    /// Steps per environment.
+    pub horizon: usize,
+    /// Per network input, the normalised inputs of every row.
+    pub inputs: Vec<Vec<f32>>,
+    /// Actions, `action_dim` per row.
+    pub actions: Vec<f32>,
+    /// Log-probabilities of the actions when sampled.
+    pub log_probs: Vec<f32>,
+    /// Values of the states.
+    pub values: Vec<f64>,
+    /// Rewards used for training (normalised if configured).
+    pub rewards: Vec<f64>,
+    /// Terminal flags.
+    pub terminated: Vec<bool>,
+    /// Truncation flags.
+    pub truncated: Vec<bool>,
+    /// For truncated rows, the value of the state the episode was cut off in.
+    pub truncation_values: Vec<f64>,
+    /// Per environment, the value of the state after the last step.
+    pub last_values: Vec<f64>,
+    /// Episodes that ended during the cycle.
+    pub episodes: Vec<Episode>,
+    /// The normaliser statistics this worker added.
+    pub increment: NormalizerState,
+}
+
+/// One environment with the state of its current episode.
+pub struct EnvSlot {
+    /// The environment.
+    pub env: EnvStack,
+    /// Its index across all workers.
+    pub index: u64,
+    /// What it observes now (encoded).
+    pub current: Sensation,
+    /// The episode's progress, checkpointed.
+    pub state: EpisodeState,
+}
+
+/// The part of an environment's state a checkpoint records.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+pub struct EpisodeState {
+    /// Episodes started so far (the current one included); it seeds the next reset.
+    pub episode: u64,
+    /// The actions of the current episode, in order.
+    pub actions: Vec<f32>,
+    /// Its undiscounted return so far.
+    pub ret: f64,
+    /// Its length so far.
+    pub length: u32,
+    /// Its metric aggregates so far.
+    pub metrics: Vec<f64>,
+    /// The discounted return the reward normaliser tracks.
+    pub discounted: f64,
+}
+
+impl EnvSlot {
+    fn reset_seed(seed: u64, index: u64, episode: u64) -> u64 {
+        derive_seed(seed, purpose::RESET, index, episode, 0)
+    }
+
+    /// Starts the environment's first episode.
+    pub fn start(
+        env: EnvStack,
+        index: u64,
+        seed: u64,
+        metrics: &[MetricAggregate],
+    ) -> Result<EnvSlot, CallError> {
+        let mut slot = EnvSlot {
+            env,
+            index,
+            current: Sensation::default(),
+            state: EpisodeState::fresh(0, metrics),
+        };
+        slot.current
+            .clone_from(slot.env.reset(Some(Self::reset_seed(seed, index, 0)))?);
+        slot.state.episode = 1;
+        Ok(slot)
+    }
+
+    /// Puts the environment back into a checkpointed state by replaying the episode's actions.
+    pub fn restore(
+        env: EnvStack,
+        index: u64,
+        seed: u64,
+        state: EpisodeState,
+        action_dim: usize,
+    ) -> Result<EnvSlot, RestoreError> {
+        let mut slot = EnvSlot {
+            env,
+            index,
+            current: Sensation::default(),
+            state,
+        };
+        let episode = slot
+            .state
+            .episode
+            .checked_sub(1)
+            .ok_or(RestoreError::Inconsistent(index))?;
+        slot.current.clone_from(
+            slot.env
+                .reset(Some(Self::reset_seed(seed, index, episode)))?,
+        );
+        let actions = slot.state.actions.clone();
+        if action_dim == 0
+            || !actions.len().is_multiple_of(action_dim)
+            || actions.len() / action_dim != slot.state.length as usize
+        {
+            return Err(RestoreError::Inconsistent(index));
+        }
+        for action in actions.chunks(action_dim) {
+            let step = slot.env.step(action)?;
+            if step.terminated || step.truncated {
+                return Err(RestoreError::Diverged(index));
+            }
+            slot.current.clone_from(step.sensation);
+        }
+        Ok(slot)
+    }
+}
+
+/// Why an environment could not be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// A plugin call failed.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The recorded episode ended during the replay.
+    #[error(
+        "environment {0} ended its episode while its actions were replayed: the task is not deterministic given its seed and actions, so the run cannot resume exactly"
+    )]
+    Diverged(u64),
+    /// The checkpoint's record is inconsistent.
+    #[error("environment {0}'s checkpointed episode is inconsistent")]
+    Inconsistent(u64),
+}
+
+impl EpisodeState {
+    fn fresh(episode: u64, metrics: &[MetricAggregate]) -> EpisodeState {
+        EpisodeState {
+            episode,
+            actions: Vec::new(),
+            ret: 0.0,
+            length: 0,
+            metrics: metrics
+                .iter()
+                .map(|a| {
+                    if *a == MetricAggregate::Max {
+                        f64::NEG_INFINITY
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+            discounted: 0.0,
+        }
+    }
+}
+
+/// What a worker needs besides its environments.
+pub struct GatherContext<'a> {
+    /// The run's seed.
+    pub seed: u64,
+    /// The cycle being gathered.
+    pub cycle: u64,
+    /// The worker's index.
+    pub worker: u64,
+    /// Steps per environment.
+    pub horizon: usize,
+    /// Normaliser statistics at the start of the cycle.
+    pub normalizers: &'a NormalizerState,
+    /// Clip of normalised values.
+    pub clip: f64,
+    /// Discount of the return that scales rewards.
+    pub reward_discount: f64,
+    /// How each metric is aggregated per episode.
+    pub metric_aggregates: &'a [MetricAggregate],
+}
+
+/// Why gathering stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum GatherError {
+    /// A plugin call failed.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The task produced a value that is not a number.
+    #[error(
+        "the task returned a non-finite {what} at cycle {cycle} (reward or observation is NaN or infinite)"
+    )]
+    NonFinite {
+        /// What was not finite.
+        what: &'static str,
+        /// The cycle.
+        cycle: u64,
+    },
+}
+
+/// The worker-side normaliser: the shared statistics plus this cycle's own samples.
+struct LocalNorm {
+    current: NormalizerState,
+    increment: NormalizerState,
+}
+
+impl LocalNorm {
+    /// Copies an environment's sense into `out`, updating statistics if `learn`, normalising.
+    fn input(&mut self, slot: usize, raw: &[f32], out: &mut Vec<f32>, clip: f64, learn: bool) {
+        let start = out.len();
+        out.extend_from_slice(raw);
+        if let Some(current) = &mut self.current.senses[slot] {
+            if learn {
+                current.add(raw);
+                self.increment.senses[slot]
+                    .as_mut()
+                    .expect("shaped like current")
+                    .add(raw);
+            }
+            normalize(&mut out[start..], current, clip);
+        }
+    }
+}
+
+/// Appends the normalised network inputs of `sensation` to `buffers`.
+fn push_inputs(
+    actor: &Actor,
+    norm: &mut LocalNorm,
+    sensation: &Sensation,
+    buffers: &mut [Vec<f32>],
+    clip: f64,
+    learn: bool,
+) {
+    for (slot, (&sense, buffer)) in actor.slots.iter().zip(buffers.iter_mut()).enumerate() {
+        norm.input(slot, &sensation.senses[sense], buffer, clip, learn);
+    }
+}
+
+/// Runs one worker's environments for one cycle.
+pub fn gather(
+    ctx: &GatherContext<'_>,
+    slots: &mut [EnvSlot],
+    actor: &Actor,
+    distribution: &DistributionInstance,
+) -> Result<Rollout, GatherError> {
+    let n_envs = slots.len();
+    let horizon = ctx.horizon;
+    let rows = n_envs * horizon;
+    let inputs_count = actor.slots.len();
+    let dim = actor.action_dim;
+    let mut norm = LocalNorm {
+        current: ctx.normalizers.clone(),
+        increment: ctx.normalizers.empty_like(),
+    };
+    let mut rollout = Rollout {
+        envs: n_envs,
+        horizon,
+        inputs: actor
+            .sizes
+            .iter()
+            .map(|&n| Vec::with_capacity(rows * n))
+            .collect(),
+        actions: Vec::with_capacity(rows * dim),
+        log_probs: Vec::with_capacity(rows),
+        values: Vec::with_capacity(rows),
+        rewards: Vec::with_capacity(rows),
+        terminated: Vec::with_capacity(rows),
+        truncated: Vec::with_capacity(rows),
+        truncation_values: vec![0.0; rows],
+        last_values: Vec::new(),
+        episodes: Vec::new(),
+        increment: NormalizerState {
+            senses: vec![],
+            reward: None,
+        },
+    };
+    // Rows cut off by truncation, with the normalised inputs of the state they ended in.
+    let mut cut_rows: Vec<usize> = Vec::new();
+    let mut cut_inputs: Vec<Vec<f32>> = vec![Vec::new(); inputs_count];
+
+    let mut step_inputs: Vec<Vec<f32>> = vec![Vec::new(); inputs_count];
+    let mut actions = vec![0.0f32; n_envs * dim];
+    let mut log_probs = vec![0.0f32; n_envs];
+    for t in 0..horizon {
+        step_inputs.iter_mut().for_each(Vec::clear);
+        for slot in slots.iter() {
+            push_inputs(
+                actor,
+                &mut norm,
+                &slot.current,
+                &mut step_inputs,
+                ctx.clip,
+                true,
+            );
+        }
+        if step_inputs.iter().any(|b| b.iter().any(|v| !v.is_finite())) {
+            return Err(GatherError::NonFinite {
+                what: "observation",
+                cycle: ctx.cycle,
+            });
+        }
+        let (params, values) = actor.forward(&step_inputs, n_envs);
+        let seed = derive_seed(ctx.seed, purpose::SAMPLE, ctx.cycle, ctx.worker, t as u64);
+        distribution.sample(&params, seed, &mut actions, &mut log_probs)?;
+        for (buffer, step) in rollout.inputs.iter_mut().zip(&step_inputs) {
+            buffer.extend_from_slice(step);
+        }
+        rollout.actions.extend_from_slice(&actions);
+        rollout.log_probs.extend_from_slice(&log_probs);
+        rollout.values.extend(values.iter().map(|&v| f64::from(v)));
+
+        for (e, slot) in slots.iter_mut().enumerate() {
+            let row = t * n_envs + e;
+            let action = &actions[e * dim..(e + 1) * dim];
+            let step = slot.env.step(action)?;
+            let (reward, terminated, truncated) = (step.reward, step.terminated, step.truncated);
+            if !reward.is_finite() {
+                return Err(GatherError::NonFinite {
+                    what: "reward",
+                    cycle: ctx.cycle,
+                });
+            }
+            let state = &mut slot.state;
+            state.actions.extend_from_slice(action);
+            state.ret += reward;
+            state.length += 1;
+            for ((agg, kind), &v) in state
+                .metrics
+                .iter_mut()
+                .zip(ctx.metric_aggregates)
+                .zip(step.metrics)
+            {
+                match kind {
+                    MetricAggregate::Last => *agg = v,
+                    MetricAggregate::Sum | MetricAggregate::Mean => *agg += v,
+                    MetricAggregate::Max => *agg = agg.max(v),
+                }
+            }
+            let training_reward = match (&mut norm.current.reward, &mut norm.increment.reward) {
+                (Some(current), Some(increment)) => {
+                    state.discounted = state.discounted * ctx.reward_discount + reward;
+                    current.add(&[state.discounted as f32]);
+                    increment.add(&[state.discounted as f32]);
+                    scale_reward(reward, current, ctx.clip)
+                }
+                _ => reward,
+            };
+            rollout.rewards.push(training_reward);
+            rollout.terminated.push(terminated);
+            rollout.truncated.push(truncated && !terminated);
+            if truncated && !terminated {
+                cut_rows.push(row);
+                push_inputs(
+                    actor,
+                    &mut norm,
+                    step.sensation,
+                    &mut cut_inputs,
+                    ctx.clip,
+                    false,
+                );
+            }
+            if terminated || truncated {
+                let finished = std::mem::replace(
+                    state,
+                    EpisodeState::fresh(state.episode, ctx.metric_aggregates),
+                );
+                let mut metrics = finished.metrics;
+                for (m, kind) in metrics.iter_mut().zip(ctx.metric_aggregates) {
+                    if *kind == MetricAggregate::Mean {
+                        *m /= f64::from(finished.length);
+                    }
+                }
+                rollout.episodes.push(Episode {
+                    ret: finished.ret,
+                    length: finished.length,
+                    metrics,
+                });
+                let seed = EnvSlot::reset_seed(ctx.seed, slot.index, slot.state.episode);
+                slot.state.episode += 1;
+                slot.current.clone_from(slot.env.reset(Some(seed))?);
+            } else {
+                slot.current.clone_from(step.sensation);
+            }
+        }
+    }
+
+    // Bootstrap values: the states after the horizon, and the states episodes were cut in.
+    step_inputs.iter_mut().for_each(Vec::clear);
+    for slot in slots.iter() {
+        push_inputs(
+            actor,
+            &mut norm,
+            &slot.current,
+            &mut step_inputs,
+            ctx.clip,
+            false,
+        );
+    }
+    let (_, last) = actor.forward(&step_inputs, n_envs);
+    rollout.last_values = last.iter().map(|&v| f64::from(v)).collect();
+    if !cut_rows.is_empty() {
+        let (_, cut_values) = actor.forward(&cut_inputs, cut_rows.len());
+        for (&row, &v) in cut_rows.iter().zip(&cut_values) {
+            rollout.truncation_values[row] = f64::from(v);
+        }
+    }
+    rollout.increment = norm.increment;
+    Ok(rollout)
+}

@@ -1,0 +1,793 @@
+//! A training run: the PPO loop over cycles (gather, estimate advantages, update), with the
+//! run directory, metrics, checkpoints and resumption.
+//!
+//! ```text
+//! for each cycle:
+//!     weights -> every worker's actor
+//!     gather: workers step their environments in parallel threads
+//!     merge the workers' normaliser statistics, in worker order
+//!     advantages and returns by GAE, per environment trajectory
+//!     PPO update: epochs x minibatches, Adam on the flat parameters
+//!     append a metrics line; checkpoint `last` (and `best`, `cycle-N`)
+//! ```
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use angora_plugin_api::MetricAggregate;
+use burn::tensor::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{
+    actor::Actor,
+    adam::Adam,
+    checkpoint::{self, Checkpoint, CheckpointError, Progress},
+    config::{LrSchedule, TrainConfig},
+    gae::{Trajectory, advantages},
+    gather::{EnvSlot, GatherContext, GatherError, RestoreError, Rollout, gather},
+    normalize::NormalizerState,
+    ppo::{Batch, Learner, UpdateError, UpdateStats},
+    setup::{Provenance, Setup, SetupError},
+};
+use crate::{
+    nn::{CompileError, Network, params},
+    plugin::{DistributionInstance, Registry},
+};
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The components could not be set up.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The model could not be compiled.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// Gathering failed.
+    #[error("gathering failed in cycle {cycle}: {error}")]
+    Gather {
+        /// The cycle.
+        cycle: u64,
+        /// What failed.
+        error: Box<GatherError>,
+    },
+    /// The update failed; for a divergence, the last good checkpoint is named.
+    #[error("training stopped in cycle {cycle}: {error}; the last good checkpoint is {}", checkpoint.display())]
+    Update {
+        /// The cycle.
+        cycle: u64,
+        /// What failed.
+        error: Box<UpdateError>,
+        /// The last checkpoint written.
+        checkpoint: PathBuf,
+    },
+    /// Reading or writing a checkpoint failed.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// Starting the environments failed.
+    #[error("starting the environments failed: {0}")]
+    Start(#[from] crate::plugin::CallError),
+    /// An environment could not be put back into its checkpointed state.
+    #[error("resuming failed: {0}")]
+    Restore(#[from] RestoreError),
+    /// The run directory cannot be used.
+    #[error("run directory {}: {message}", path.display())]
+    RunDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl TrainError {
+    /// Whether the error is bad input (exit code 2) rather than a runtime failure.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            TrainError::Setup(e) => e.is_bad_input(),
+            TrainError::Compile(_) | TrainError::RunDir { .. } => true,
+            TrainError::Gather { error, .. } => {
+                matches!(error.as_ref(), GatherError::Call(c) if c.is_bad_input())
+            }
+            TrainError::Start(c) => c.is_bad_input(),
+            TrainError::Update { .. } | TrainError::Checkpoint(_) | TrainError::Restore(_) => false,
+        }
+    }
+}
+
+/// What `config.json` in a run directory holds.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct RunRecord {
+    /// The version of the host that created the run.
+    pub angora_version: String,
+    /// The preset the configuration started from.
+    pub preset: String,
+    /// The fully resolved configuration.
+    pub config: TrainConfig,
+    /// Where each component came from.
+    pub plugins: Value,
+    /// When the run was created (RFC 3339, UTC).
+    pub created: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Cycles completed.
+    pub cycles: u64,
+    /// Environment steps taken.
+    pub steps: u64,
+    /// Episodes finished.
+    pub episodes: u64,
+    /// Mean return of the last cycle's episodes, if any finished.
+    pub last_mean_return: Option<f64>,
+    /// The best cycle mean return.
+    pub best_return: Option<f64>,
+    /// Wall-clock seconds of this invocation.
+    pub seconds: f64,
+}
+
+/// Options that do not change the result.
+pub struct RunOptions {
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+struct Worker {
+    slots: Vec<EnvSlot>,
+    distribution: DistributionInstance,
+}
+
+/// The state of a run in progress.
+pub struct Trainer<'r> {
+    setup: Setup<'r>,
+    config: TrainConfig,
+    run_dir: PathBuf,
+    learner: Learner,
+    actor: Actor,
+    inference: Network,
+    workers: Vec<Worker>,
+    update_distribution: DistributionInstance,
+    normalizers: NormalizerState,
+    progress: Progress,
+    layout: Vec<params::ParamSlot>,
+    metric_aggregates: Vec<MetricAggregate>,
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::RunDir {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A default run directory: `runs/<task>-<UTC time>-s<seed>`.
+pub fn default_run_dir(config: &TrainConfig) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    PathBuf::from("runs").join(format!(
+        "{}-{}-s{}",
+        config.task.name,
+        stamp.trim_end_matches('Z'),
+        config.seed
+    ))
+}
+
+impl<'r> Trainer<'r> {
+    fn build(
+        registry: &'r Registry,
+        config: &TrainConfig,
+        run_dir: &Path,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<Self, TrainError> {
+        let setup = Setup::new(registry, config)?;
+        let config = setup.config().clone();
+        let train_device = Device::flex().autodiff();
+        let inference_device = Device::flex();
+        let net = Network::new(&setup.model, &setup.head, config.seed, &train_device)?;
+        let inference = Network::new(&setup.model, &setup.head, config.seed, &inference_device)?;
+        let layout = params::layout(&net);
+        let actor = Actor::new(
+            inference.clone(),
+            &setup.senses,
+            &setup.head,
+            inference_device,
+        );
+        let metric_aggregates: Vec<MetricAggregate> = {
+            let env = setup.env()?;
+            env.task()
+                .spec()
+                .metrics
+                .iter()
+                .map(|m| m.aggregate)
+                .collect()
+        };
+        let envs_total = (config.gather.workers * config.gather.envs_per_worker) as usize;
+        let (params_flat, adam, normalizers, progress, env_states) = match checkpoint {
+            Some(c) => {
+                if c.layout != layout {
+                    return Err(TrainError::Checkpoint(CheckpointError::Corrupt {
+                        path: run_dir.to_path_buf(),
+                        message: "the checkpoint's parameter layout does not match the model built from config.json".into(),
+                    }));
+                }
+                if c.envs.len() != envs_total {
+                    return Err(TrainError::Checkpoint(CheckpointError::Corrupt {
+                        path: run_dir.to_path_buf(),
+                        message: format!(
+                            "the checkpoint records {} environments, the config has {envs_total}",
+                            c.envs.len()
+                        ),
+                    }));
+                }
+                (c.params, c.adam, c.normalizers, c.progress, Some(c.envs))
+            }
+            None => {
+                let flat = params::values(&net);
+                let adam = Adam::new(flat.len(), config.ppo.adam_epsilon);
+                let normalizers = NormalizerState::new(
+                    &actor.sizes,
+                    &actor.vectors,
+                    config.normalization.state,
+                    config.normalization.reward,
+                );
+                (
+                    flat,
+                    adam,
+                    normalizers,
+                    Progress {
+                        cycles: 0,
+                        steps: 0,
+                        episodes: 0,
+                        best_return: None,
+                    },
+                    None,
+                )
+            }
+        };
+        let net = params::load(net, &params_flat);
+        let mut env_states = env_states.map(Vec::into_iter);
+        let mut workers = Vec::new();
+        for w in 0..config.gather.workers {
+            let mut slots = Vec::new();
+            for e in 0..config.gather.envs_per_worker {
+                let index = u64::from(w * config.gather.envs_per_worker + e);
+                let env = setup.env()?;
+                slots.push(match env_states.as_mut().and_then(Iterator::next) {
+                    Some(state) => {
+                        EnvSlot::restore(env, index, config.seed, state, actor.action_dim)?
+                    }
+                    None => EnvSlot::start(env, index, config.seed, &metric_aggregates)?,
+                });
+            }
+            workers.push(Worker {
+                slots,
+                distribution: setup.distribution()?,
+            });
+        }
+        let update_distribution = setup.distribution()?;
+        Ok(Trainer {
+            learner: Learner {
+                net,
+                params: params_flat,
+                adam,
+                device: train_device,
+            },
+            actor,
+            inference,
+            workers,
+            update_distribution,
+            normalizers,
+            progress,
+            layout,
+            metric_aggregates,
+            run_dir: run_dir.to_path_buf(),
+            config,
+            setup,
+        })
+    }
+
+    fn learning_rate(&self, cycle: u64) -> f64 {
+        let base = self.config.ppo.learning_rate;
+        match self.config.ppo.lr_schedule {
+            LrSchedule::Constant => base,
+            LrSchedule::Linear => base * (1.0 - cycle as f64 / self.config.cycles() as f64),
+            LrSchedule::Exponential => base * 0.98f64.powf(cycle as f64),
+        }
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            params: self.learner.params.clone(),
+            adam: self.learner.adam.clone(),
+            normalizers: self.normalizers.clone(),
+            progress: self.progress.clone(),
+            layout: self.layout.clone(),
+            envs: self
+                .workers
+                .iter()
+                .flat_map(|w| w.slots.iter().map(|s| s.state.clone()))
+                .collect(),
+        }
+    }
+
+    /// Gathers one cycle in parallel worker threads.
+    fn gather_cycle(&mut self, cycle: u64) -> Result<Vec<Rollout>, TrainError> {
+        self.inference = params::load(self.inference.clone(), &self.learner.params);
+        self.actor.set_network(self.inference.clone());
+        let normalizers = &self.normalizers;
+        let actor = &self.actor;
+        let horizon = self.config.gather.horizon as usize;
+        let (seed, clip, reward_discount) = (
+            self.config.seed,
+            self.config.normalization.clip,
+            self.config.normalization.reward_discount,
+        );
+        let aggregates = &self.metric_aggregates;
+        let results: Vec<Result<Rollout, GatherError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .workers
+                .iter_mut()
+                .enumerate()
+                .map(|(w, worker)| {
+                    let actor = actor.clone();
+                    scope.spawn(move || {
+                        let ctx = GatherContext {
+                            seed,
+                            cycle,
+                            worker: w as u64,
+                            horizon,
+                            normalizers,
+                            clip,
+                            reward_discount,
+                            metric_aggregates: aggregates,
+                        };
+                        gather(&ctx, &mut worker.slots, &actor, &worker.distribution)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a gathering thread panicked"))
+                .collect()
+        });
+        results
+            .into_iter()
+            .map(|r| {
+                r.map_err(|error| TrainError::Gather {
+                    cycle,
+                    error: Box::new(error),
+                })
+            })
+            .collect()
+    }
+
+    /// Estimates advantages and flattens the workers' rollouts into one batch.
+    fn batch(&self, rollouts: &[Rollout]) -> Batch {
+        let p = &self.config.ppo;
+        let sizes = self.actor.sizes.clone();
+        let action_dim = self.actor.action_dim;
+        let mut batch = Batch {
+            inputs: vec![Vec::new(); sizes.len()],
+            sizes,
+            actions: Vec::new(),
+            action_dim,
+            log_probs: Vec::new(),
+            values: Vec::new(),
+            advantages: Vec::new(),
+            returns: Vec::new(),
+        };
+        for r in rollouts {
+            for (all, mine) in batch.inputs.iter_mut().zip(&r.inputs) {
+                all.extend_from_slice(mine);
+            }
+            batch.actions.extend_from_slice(&r.actions);
+            batch.log_probs.extend_from_slice(&r.log_probs);
+            batch.values.extend(r.values.iter().map(|&v| v as f32));
+            let rows = r.envs * r.horizon;
+            let (mut adv, mut ret) = (vec![0.0; rows], vec![0.0; rows]);
+            // Each environment's trajectory is a strided column of the step-major rows.
+            for e in 0..r.envs {
+                let column = |data: &[f64]| -> Vec<f64> {
+                    (0..r.horizon).map(|t| data[t * r.envs + e]).collect()
+                };
+                let flags = |data: &[bool]| -> Vec<bool> {
+                    (0..r.horizon).map(|t| data[t * r.envs + e]).collect()
+                };
+                let (rewards, values, cut) = (
+                    column(&r.rewards),
+                    column(&r.values),
+                    column(&r.truncation_values),
+                );
+                let (terminated, truncated) = (flags(&r.terminated), flags(&r.truncated));
+                let trajectory = Trajectory {
+                    rewards: &rewards,
+                    values: &values,
+                    terminated: &terminated,
+                    truncated: &truncated,
+                    truncation_values: &cut,
+                    last_value: r.last_values[e],
+                };
+                let (mut a, mut g) = (vec![0.0; r.horizon], vec![0.0; r.horizon]);
+                advantages(
+                    &trajectory,
+                    p.discount,
+                    p.gae_lambda,
+                    p.bootstrap_truncation,
+                    &mut a,
+                    &mut g,
+                );
+                for t in 0..r.horizon {
+                    adv[t * r.envs + e] = a[t];
+                    ret[t * r.envs + e] = g[t];
+                }
+            }
+            batch.advantages.extend(adv.iter().map(|&a| a as f32));
+            batch.returns.extend(ret.iter().map(|&g| g as f32));
+        }
+        if p.normalize_advantages {
+            let n = batch.advantages.len() as f64;
+            let mean = batch.advantages.iter().map(|&a| f64::from(a)).sum::<f64>() / n;
+            let var = batch
+                .advantages
+                .iter()
+                .map(|&a| (f64::from(a) - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            let std = var.sqrt().max(1e-8);
+            batch
+                .advantages
+                .iter_mut()
+                .for_each(|a| *a = ((f64::from(*a) - mean) / std) as f32);
+        }
+        batch
+    }
+
+    /// Runs cycles until the configured number of steps.
+    fn run(&mut self, options: &RunOptions) -> Result<RunSummary, TrainError> {
+        let started = Instant::now();
+        let total_cycles = self.config.cycles();
+        let per_cycle = self.config.steps_per_cycle();
+        let bar = if options.progress {
+            let bar = ProgressBar::new(total_cycles * per_cycle);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {human_pos}/{human_len} steps {msg} ({elapsed})",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(self.config.task.name.clone());
+            bar.set_position(self.progress.steps);
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        let metrics_path = self.run_dir.join("metrics.jsonl");
+        let mut last_mean = None;
+        while self.progress.cycles < total_cycles {
+            let cycle = self.progress.cycles;
+            let lr = self.learning_rate(cycle);
+            let gather_start = Instant::now();
+            let rollouts = self.gather_cycle(cycle)?;
+            let gather_seconds = gather_start.elapsed().as_secs_f64();
+            for r in &rollouts {
+                self.normalizers.merge(&r.increment);
+            }
+            let batch = self.batch(&rollouts);
+            let update_start = Instant::now();
+            let stats = self
+                .learner
+                .update(
+                    &batch,
+                    &self.update_distribution,
+                    &self.config.ppo,
+                    lr,
+                    self.config.seed,
+                    cycle,
+                )
+                .map_err(|error| TrainError::Update {
+                    cycle: cycle + 1,
+                    error: Box::new(error),
+                    checkpoint: self.run_dir.join("last"),
+                })?;
+            let update_seconds = update_start.elapsed().as_secs_f64();
+
+            let episodes: Vec<_> = rollouts.iter().flat_map(|r| r.episodes.iter()).collect();
+            let mean_return = (!episodes.is_empty())
+                .then(|| episodes.iter().map(|e| e.ret).sum::<f64>() / episodes.len() as f64);
+            let mean_length = (!episodes.is_empty()).then(|| {
+                episodes.iter().map(|e| f64::from(e.length)).sum::<f64>() / episodes.len() as f64
+            });
+            let metric_means: serde_json::Map<String, Value> = self
+                .setup
+                .metric_names
+                .iter()
+                .enumerate()
+                .filter(|_| !episodes.is_empty())
+                .map(|(i, name)| {
+                    (
+                        name.clone(),
+                        json!(
+                            episodes.iter().map(|e| e.metrics[i]).sum::<f64>()
+                                / episodes.len() as f64
+                        ),
+                    )
+                })
+                .collect();
+            self.progress.cycles += 1;
+            self.progress.steps += per_cycle;
+            self.progress.episodes += episodes.len() as u64;
+            let improved = match (mean_return, self.progress.best_return) {
+                (Some(m), Some(b)) => m >= b,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if improved {
+                self.progress.best_return = mean_return;
+            }
+            let seconds = gather_seconds + update_seconds;
+            let line = json!({
+                "cycle": self.progress.cycles,
+                "steps": self.progress.steps,
+                "episodes": self.progress.episodes,
+                "cycle_episodes": episodes.len(),
+                "mean_return": mean_return,
+                "mean_length": mean_length,
+                "metrics": metric_means,
+                "learning_rate": lr,
+                "update": stats_json(&stats),
+                "gather_seconds": gather_seconds,
+                "update_seconds": update_seconds,
+                "steps_per_second": per_cycle as f64 / seconds.max(1e-9),
+            });
+            append_line(&metrics_path, &line)?;
+            let snapshot = self.checkpoint();
+            checkpoint::save(&self.run_dir, "last", &snapshot)?;
+            if improved {
+                checkpoint::save(&self.run_dir, "best", &snapshot)?;
+            }
+            if self.config.save_every > 0
+                && self
+                    .progress
+                    .cycles
+                    .is_multiple_of(u64::from(self.config.save_every))
+            {
+                checkpoint::save(
+                    &self.run_dir,
+                    &format!("cycle-{}", self.progress.cycles),
+                    &snapshot,
+                )?;
+            }
+            if mean_return.is_some() {
+                last_mean = mean_return;
+            }
+            bar.set_position(self.progress.steps);
+            bar.set_message(format!(
+                "cycle {}/{} return {} {:.0} steps/s",
+                self.progress.cycles,
+                total_cycles,
+                last_mean
+                    .map(|m| format!("{m:.1}"))
+                    .unwrap_or_else(|| "-".into()),
+                per_cycle as f64 / seconds.max(1e-9)
+            ));
+        }
+        bar.finish_and_clear();
+        Ok(RunSummary {
+            run_dir: self.run_dir.clone(),
+            cycles: self.progress.cycles,
+            steps: self.progress.steps,
+            episodes: self.progress.episodes,
+            last_mean_return: last_mean,
+            best_return: self.progress.best_return,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+fn stats_json(stats: &UpdateStats) -> Value {
+    serde_json::to_value(stats).unwrap_or(Value::Null)
+}
+
+fn append_line(path: &Path, line: &Value) -> Result<(), TrainError> {
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| io_error(path, e))?;
+    writeln!(file, "{line}")
+        .and_then(|_| file.sync_data())
+        .map_err(|e| io_error(path, e))
+}
+
+fn provenance_json(list: &[Provenance]) -> Value {
+    serde_json::to_value(list).unwrap_or(Value::Null)
+}
+
+/// Starts a new run in `run_dir` (which must not exist or be empty).
+pub fn train(
+    registry: &Registry,
+    config: &TrainConfig,
+    preset: &str,
+    run_dir: &Path,
+    options: &RunOptions,
+) -> Result<RunSummary, TrainError> {
+    if run_dir.exists()
+        && fs::read_dir(run_dir)
+            .map_err(|e| io_error(run_dir, e))?
+            .next()
+            .is_some()
+    {
+        return Err(TrainError::RunDir {
+            path: run_dir.to_path_buf(),
+            message:
+                "exists and is not empty; continue it with `angora resume` or choose another --out"
+                    .into(),
+        });
+    }
+    let mut trainer = Trainer::build(registry, config, run_dir, None)?;
+    fs::create_dir_all(run_dir).map_err(|e| io_error(run_dir, e))?;
+    let record = RunRecord {
+        angora_version: env!("CARGO_PKG_VERSION").into(),
+        preset: preset.into(),
+        config: trainer.config.clone(),
+        plugins: provenance_json(&trainer.setup.provenance),
+        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    let path = run_dir.join("config.json");
+    let text = serde_json::to_string_pretty(&record).map_err(|e| io_error(&path, e))?;
+    fs::write(&path, text + "\n").map_err(|e| io_error(&path, e))?;
+    // The initial state is a checkpoint too: a run killed in its first cycle resumes from it.
+    checkpoint::save(run_dir, "last", &trainer.checkpoint())?;
+    trainer.run(options)
+}
+
+/// Reads a run's `config.json`.
+pub fn read_record(run_dir: &Path) -> Result<RunRecord, TrainError> {
+    let path = run_dir.join("config.json");
+    let text = fs::read_to_string(&path)
+        .map_err(|e| io_error(&path, format!("cannot read the run's config: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| io_error(&path, format!("not a valid run config: {e}")))
+}
+
+/// Continues a run from its `last` checkpoint to its configured number of steps.
+pub fn resume(
+    registry: &Registry,
+    run_dir: &Path,
+    options: &RunOptions,
+) -> Result<(RunSummary, Vec<String>), TrainError> {
+    let record = read_record(run_dir)?;
+    let checkpoint = checkpoint::load(run_dir, "last")?;
+    let mut warnings = Vec::new();
+    if let Some(list) = record.plugins.as_array() {
+        for entry in list {
+            let (Some(name), Some(hash)) = (entry["name"].as_str(), entry["sha256"].as_str())
+            else {
+                continue;
+            };
+            match registry.find(name) {
+                Some(info) if info.library.sha256 != hash => warnings.push(format!(
+                    "{name}: the plugin library {} differs from the one the run started with; results may differ",
+                    info.library.path.display()
+                )),
+                _ => {}
+            }
+        }
+    }
+    // Metrics written after the checkpoint belong to a cycle that will be redone.
+    let metrics = run_dir.join("metrics.jsonl");
+    if let Ok(text) = fs::read_to_string(&metrics) {
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|line| {
+                serde_json::from_str::<Value>(line)
+                    .ok()
+                    .and_then(|v| v["cycle"].as_u64())
+                    .is_some_and(|c| c <= checkpoint.progress.cycles)
+            })
+            .collect();
+        let mut text = kept.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        fs::write(&metrics, text).map_err(|e| io_error(&metrics, e))?;
+    }
+    let mut trainer = Trainer::build(registry, &record.config, run_dir, Some(checkpoint))?;
+    Ok((trainer.run(options)?, warnings))
+}
+
+/// A throughput measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    /// Items processed (environment steps or transitions).
+    pub items: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Items per second.
+    pub per_second: f64,
+}
+
+impl Throughput {
+    fn new(items: u64, seconds: f64) -> Throughput {
+        Throughput {
+            items,
+            seconds,
+            per_second: items as f64 / seconds.max(1e-12),
+        }
+    }
+}
+
+/// Measurements behind `angora bench`: the same code paths as training, timed separately.
+pub struct Bench<'r> {
+    trainer: Trainer<'r>,
+}
+
+impl<'r> Bench<'r> {
+    /// Sets up the components of `config` without a run directory.
+    pub fn new(registry: &'r Registry, config: &TrainConfig) -> Result<Bench<'r>, TrainError> {
+        Ok(Bench {
+            trainer: Trainer::build(registry, config, Path::new("."), None)?,
+        })
+    }
+
+    /// Gathering throughput (environment steps per second, policy inference included) over
+    /// whole cycles until at least `min_seconds` have passed.
+    pub fn gather(&mut self, min_seconds: f64) -> Result<Throughput, TrainError> {
+        let per_cycle = self.trainer.config.steps_per_cycle();
+        let _warm_up = self.trainer.gather_cycle(0)?;
+        let started = Instant::now();
+        let mut steps = 0;
+        let mut cycle = 1;
+        while started.elapsed().as_secs_f64() < min_seconds {
+            self.trainer.gather_cycle(cycle)?;
+            steps += per_cycle;
+            cycle += 1;
+        }
+        Ok(Throughput::new(steps, started.elapsed().as_secs_f64()))
+    }
+
+    /// Update throughput (transitions per second through forward, loss, backward and Adam) at
+    /// the configured minibatch size, on one gathered cycle, until `min_seconds` have passed.
+    pub fn update(&mut self, min_seconds: f64) -> Result<Throughput, TrainError> {
+        let rollouts = self.trainer.gather_cycle(0)?;
+        let batch = self.trainer.batch(&rollouts);
+        let mut ppo = self.trainer.config.ppo.clone();
+        ppo.epochs = 1;
+        let lr = ppo.learning_rate;
+        let run = |trainer: &mut Trainer<'_>, cycle: u64| {
+            trainer
+                .learner
+                .update(&batch, &trainer.update_distribution, &ppo, lr, 0, cycle)
+                .map_err(|error| TrainError::Update {
+                    cycle,
+                    error: Box::new(error),
+                    checkpoint: PathBuf::new(),
+                })
+        };
+        run(&mut self.trainer, 0)?;
+        let started = Instant::now();
+        let mut transitions = 0;
+        let mut cycle = 1;
+        while started.elapsed().as_secs_f64() < min_seconds {
+            let stats = run(&mut self.trainer, cycle)?;
+            transitions += stats.updates * u64::from(ppo.minibatch_size);
+            cycle += 1;
+        }
+        Ok(Throughput::new(
+            transitions,
+            started.elapsed().as_secs_f64(),
+        ))
+    }
+}
