@@ -9,8 +9,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    eval::{EvalOptions, EvalReport, RandomPolicy, evaluate},
+    eval::{EvalOptions, EvalReport, Policy, RandomPolicy, evaluate},
     plugin::{Registry, RegistryError, SearchPath},
+    train::{
+        config::{self, ConfigError, TrainConfig},
+        policy::load_run,
+        run::{self, RunOptions, TrainError},
+        setup::EnvStack,
+    },
 };
 use angora_plugin_api::{ActionSpace, ComponentKind};
 
@@ -42,8 +48,108 @@ pub struct Cli {
 pub enum Command {
     /// List the components of every plugin found, and the files that failed to load.
     Plugins(PluginsArgs),
-    /// Run episodes of a task with a policy and summarise the returns and metrics.
+    /// Train a policy with PPO; writes a run directory with its config, metrics and
+    /// checkpoints.
+    Train(TrainArgs),
+    /// Continue a run that was stopped or killed, from its last checkpoint.
+    Resume(ResumeArgs),
+    /// Run episodes with a trained policy (RUN_DIR) or a random one (--task T --policy
+    /// random) and summarise returns and metrics.
     Eval(EvalArgs),
+    /// Measure throughput: gathering with policy inference, or PPO updates.
+    Bench(BenchArgs),
+}
+
+/// What `angora bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchTarget {
+    /// Environment steps per second while gathering, policy inference included.
+    Gather,
+    /// Transitions per second through the PPO update (forward, loss, backward, Adam).
+    Update,
+}
+
+/// `angora bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum)]
+    pub target: BenchTarget,
+    /// The run configuration, as for `angora train` (task, model, preset, --set ...).
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Measure for at least this many seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+}
+
+/// `angora train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A TOML config file (its keys override the preset's).
+    pub config: Option<PathBuf>,
+    /// The task to train on.
+    #[arg(long)]
+    pub task: Option<String>,
+    /// A body for tasks that compose one.
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Sensation encoders to apply, in order (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub sensation: Vec<String>,
+    /// The model architecture.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The policy distribution (default: chosen from the action space).
+    #[arg(long)]
+    pub distribution: Option<String>,
+    /// A named preset of hyperparameters (default: the task's recommended preset).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Environment steps to train for (rounded up to whole cycles).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Gathering worker threads.
+    #[arg(long)]
+    pub workers: Option<u32>,
+    /// The seed of everything random in the run.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where the neural networks run.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+    /// The run directory (default: runs/<task>-<time>-s<seed>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a config key, e.g. `ppo.learning_rate=1e-3` or `task.config.max_episode_steps=200`
+    /// (VALUE is JSON, or else a string). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// List the presets and exit.
+    #[arg(long)]
+    pub list_presets: bool,
+    /// Print a JSON summary at the end.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The compute backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// burn's CPU backend (flex).
+    Cpu,
+    /// burn-wgpu on a GPU (needs a build with the `wgpu` feature).
+    Wgpu,
+}
+
+/// `angora resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Print a JSON summary at the end.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `angora plugins`.
@@ -72,25 +178,36 @@ pub enum PluginsAction {
     },
 }
 
-/// The policies `angora eval` can run without a trained run.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+/// The policies `angora eval` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PolicyChoice {
-    /// Uniform samples from the action space.
+    /// Uniform samples from the action space (with --task).
     Random,
+    /// A run's trained policy, acting deterministically (with RUN_DIR).
+    Trained,
+    /// A run's trained policy, sampling its actions (with RUN_DIR).
+    Stochastic,
 }
 
 /// `angora eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The task to run.
-    #[arg(long)]
-    pub task: String,
+    /// A run directory whose trained policy to evaluate.
+    pub run_dir: Option<PathBuf>,
 
-    /// The policy.
+    /// The task to run (with --policy random).
+    #[arg(long, conflicts_with = "run_dir")]
+    pub task: Option<String>,
+
+    /// The policy (default: trained with RUN_DIR).
     #[arg(long, value_enum)]
-    pub policy: PolicyChoice,
+    pub policy: Option<PolicyChoice>,
 
-    /// A body for tasks that compose one into their scene.
+    /// The checkpoint of the run: last, best or cycle-N.
+    #[arg(long, default_value = "best")]
+    pub checkpoint: String,
+
+    /// A body for tasks that compose one (with --task).
     #[arg(long)]
     pub body: Option<String>,
 
@@ -98,12 +215,12 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub episodes: u32,
 
-    /// Seed of the first episode (and of the random policy).
+    /// Seed of the first episode (and of the policy's sampling).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
     /// Override a config key: `task.KEY=VALUE` or `body.KEY=VALUE` (VALUE is JSON, or else a
-    /// string). Repeatable.
+    /// string). Repeatable; with --task only.
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub set: Vec<String>,
 
@@ -174,9 +291,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 plugin_info(&registry, &name, json || args.json)
             }
         },
+        Command::Train(args) => {
+            report_problems(&registry, cli.quiet);
+            train(&registry, &args, cli.quiet)
+        }
+        Command::Resume(args) => {
+            report_problems(&registry, cli.quiet);
+            resume(&registry, &args, cli.quiet)
+        }
         Command::Eval(args) => {
             report_problems(&registry, cli.quiet);
             eval(&registry, &args, cli.quiet)
+        }
+        Command::Bench(args) => {
+            report_problems(&registry, cli.quiet);
+            bench(&registry, &args)
         }
     }
 }
@@ -400,34 +529,81 @@ pub fn parse_overrides(sets: &[String], sections: &[&str]) -> Result<Map<String,
 }
 
 fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure> {
-    let overrides = parse_overrides(&args.set, &["task", "body"])?;
-    let section = |name: &str| overrides.get(name).cloned().unwrap_or(Value::Null);
-    if args.body.is_none() && overrides.contains_key("body") {
-        return Err(Failure::bad_input(anyhow!(
-            "--set body.* given without --body"
-        )));
-    }
-    let body = match &args.body {
-        Some(name) => Some(
-            registry
-                .body(name, &section("body"))
-                .map_err(Failure::from_registry)?,
-        ),
-        None => None,
+    let (mut env, mut policy, label): (EnvStack, Box<dyn Policy>, &str) = match (
+        &args.run_dir,
+        &args.task,
+    ) {
+        (Some(run_dir), None) => {
+            if !args.set.is_empty() || args.body.is_some() {
+                return Err(Failure::bad_input(anyhow!(
+                    "--set and --body apply to --task; a run uses its own config"
+                )));
+            }
+            let (deterministic, label) = match args.policy.unwrap_or(PolicyChoice::Trained) {
+                PolicyChoice::Trained => (true, "the trained policy (deterministic)"),
+                PolicyChoice::Stochastic => (false, "the trained policy (stochastic)"),
+                PolicyChoice::Random => {
+                    return Err(Failure::bad_input(anyhow!(
+                        "--policy random needs --task, not a run directory"
+                    )));
+                }
+            };
+            let loaded = load_run(
+                registry,
+                run_dir,
+                &args.checkpoint,
+                deterministic,
+                args.seed,
+            )
+            .map_err(train_failure)?;
+            (loaded.env, Box::new(loaded.policy), label)
+        }
+        (None, Some(task_name)) => {
+            if args.policy != Some(PolicyChoice::Random) {
+                return Err(Failure::bad_input(anyhow!(
+                    "with --task, use --policy random (a trained policy is evaluated from its run directory)"
+                )));
+            }
+            let overrides = parse_overrides(&args.set, &["task", "body"])?;
+            let section = |name: &str| overrides.get(name).cloned().unwrap_or(Value::Null);
+            if args.body.is_none() && overrides.contains_key("body") {
+                return Err(Failure::bad_input(anyhow!(
+                    "--set body.* given without --body"
+                )));
+            }
+            let body = match &args.body {
+                Some(name) => Some(
+                    registry
+                        .body(name, &section("body"))
+                        .map_err(Failure::from_registry)?,
+                ),
+                None => None,
+            };
+            let task = registry
+                .task(
+                    task_name,
+                    &section("task"),
+                    body.as_ref().map(|b| b.description()),
+                )
+                .map_err(Failure::from_registry)?;
+            let policy = RandomPolicy::new(
+                task.spec().action_space.clone(),
+                args.seed ^ RANDOM_POLICY_STREAM,
+            );
+            (
+                EnvStack::from_task(task),
+                Box::new(policy),
+                "a random policy",
+            )
+        }
+        (None, None) => {
+            return Err(Failure::bad_input(anyhow!(
+                "give a run directory, or --task T --policy random"
+            )));
+        }
+        (Some(_), Some(_)) => unreachable!("clap refuses RUN_DIR with --task"),
     };
-    let mut task = registry
-        .task(
-            &args.task,
-            &section("task"),
-            body.as_ref().map(|b| b.description()),
-        )
-        .map_err(Failure::from_registry)?;
-    let mut policy = match args.policy {
-        PolicyChoice::Random => RandomPolicy::new(
-            task.spec().action_space.clone(),
-            args.seed ^ RANDOM_POLICY_STREAM,
-        ),
-    };
+    let task_name = env.task().ident().name.clone();
     let progress = if quiet {
         ProgressBar::hidden()
     } else {
@@ -437,7 +613,7 @@ fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure
                 .expect("the template is valid")
                 .progress_chars("=> "),
         );
-        bar.set_prefix(args.task.clone());
+        bar.set_prefix(task_name);
         bar
     };
     let options = EvalOptions {
@@ -445,7 +621,9 @@ fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure
         seed: args.seed,
         step_cap: args.step_cap,
     };
-    let report = evaluate(&mut task, &mut policy, &options, &mut |_| progress.inc(1));
+    let report = evaluate(&mut env, policy.as_mut(), &options, &mut |_| {
+        progress.inc(1)
+    });
     progress.finish_and_clear();
     let report = report.map_err(|e| match &e {
         crate::eval::EvalError::Task(call) if call.is_bad_input() => Failure::bad_input(e),
@@ -453,20 +631,225 @@ fn eval(registry: &Registry, args: &EvalArgs, quiet: bool) -> Result<(), Failure
     })?;
     if args.json {
         let mut value = serde_json::to_value(&report).map_err(Failure::runtime)?;
-        value["policy"] = json!("random");
+        value["policy"] = json!(match (&args.run_dir, args.policy) {
+            (None, _) => "random",
+            (Some(_), Some(PolicyChoice::Stochastic)) => "stochastic",
+            _ => "trained",
+        });
         value["seed"] = json!(args.seed);
+        if let Some(dir) = &args.run_dir {
+            value["run_dir"] = json!(dir.display().to_string());
+            value["checkpoint"] = json!(args.checkpoint);
+        }
         return print_json(&value);
     }
-    print_report(&report, args.seed);
+    print_report(&report, label, args.seed);
+    Ok(())
+}
+
+fn train_failure(error: TrainError) -> Failure {
+    if error.is_bad_input() {
+        Failure::bad_input(error)
+    } else {
+        Failure::runtime(error)
+    }
+}
+
+fn config_failure(error: ConfigError) -> Failure {
+    Failure::bad_input(error)
+}
+
+/// Builds the run's configuration from its layers: base, preset, file, flags, `--set`.
+pub fn resolve_train_config(args: &TrainArgs) -> Result<(TrainConfig, String), Failure> {
+    let file = match &args.config {
+        Some(path) => Some(config::read_file(path).map_err(config_failure)?),
+        None => None,
+    };
+    let task = args
+        .task
+        .clone()
+        .or_else(|| {
+            file.as_ref()
+                .and_then(|f| f["task"]["name"].as_str().map(str::to_string))
+        })
+        .unwrap_or_else(|| "CartPole-v1".into());
+    let preset_name = args
+        .preset
+        .clone()
+        .unwrap_or_else(|| config::recommended_preset(&task).to_string());
+    let mut value = config::base_config();
+    config::merge(
+        &mut value,
+        config::preset(&preset_name).map_err(config_failure)?,
+    );
+    if let Some(file) = file {
+        config::merge(&mut value, file);
+    }
+    let mut flags = serde_json::Map::new();
+    if let Some(t) = &args.task {
+        flags.insert("task".into(), json!({ "name": t }));
+    }
+    if let Some(b) = &args.body {
+        flags.insert("body".into(), json!({ "name": b }));
+    }
+    if !args.sensation.is_empty() {
+        flags.insert(
+            "encoders".into(),
+            json!(
+                args.sensation
+                    .iter()
+                    .map(|e| json!({ "name": e }))
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
+    if let Some(m) = &args.model {
+        flags.insert("model".into(), json!({ "name": m }));
+    }
+    if let Some(d) = &args.distribution {
+        flags.insert("distribution".into(), json!({ "name": d }));
+    }
+    if let Some(n) = args.steps {
+        flags.insert("steps".into(), json!(n));
+    }
+    if let Some(w) = args.workers {
+        flags.insert("gather".into(), json!({ "workers": w }));
+    }
+    if let Some(s) = args.seed {
+        flags.insert("seed".into(), json!(s));
+    }
+    config::merge(&mut value, Value::Object(flags));
+    for set in &args.set {
+        let (path, raw) = set.split_once('=').ok_or_else(|| {
+            Failure::bad_input(anyhow!("--set '{set}' is not of the form KEY=VALUE"))
+        })?;
+        let parsed = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+        let mut patch = parsed;
+        for key in path.rsplit('.') {
+            if key.is_empty() {
+                return Err(Failure::bad_input(anyhow!(
+                    "--set '{set}' has an empty key"
+                )));
+            }
+            patch = json!({ key: patch });
+        }
+        config::merge(&mut value, patch);
+    }
+    let config = config::finish(value).map_err(config_failure)?;
+    Ok((config, preset_name))
+}
+
+fn train(registry: &Registry, args: &TrainArgs, quiet: bool) -> Result<(), Failure> {
+    if args.list_presets {
+        for p in config::PRESETS {
+            println!("{:24} {}", p.name, p.summary);
+        }
+        return Ok(());
+    }
+    if args.backend == Backend::Wgpu {
+        return Err(Failure::bad_input(anyhow!(
+            "this angora was built without GPU support; rebuild with `cargo build --release --features wgpu` to use --backend wgpu"
+        )));
+    }
+    let (config, preset) = resolve_train_config(args)?;
+    let run_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| run::default_run_dir(&config));
+    if !quiet {
+        eprintln!(
+            "training {} with {} ({} steps, preset {preset}, seed {}) into {}",
+            config.task.name,
+            config.model.name,
+            config.steps,
+            config.seed,
+            run_dir.display()
+        );
+    }
+    let options = RunOptions { progress: !quiet };
+    let summary =
+        run::train(registry, &config, &preset, &run_dir, &options).map_err(train_failure)?;
+    report_summary(&summary, args.json)
+}
+
+fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
+    let (config, preset) = resolve_train_config(&args.train)?;
+    let mut bench = run::Bench::new(registry, &config).map_err(train_failure)?;
+    let (throughput, unit) = match args.target {
+        BenchTarget::Gather => (
+            bench.gather(args.seconds).map_err(train_failure)?,
+            "environment steps/s",
+        ),
+        BenchTarget::Update => (
+            bench.update(args.seconds).map_err(train_failure)?,
+            "transitions/s",
+        ),
+    };
+    let description = json!({
+        "target": format!("{:?}", args.target).to_lowercase(),
+        "task": config.task.name,
+        "model": config.model.name,
+        "preset": preset,
+        "workers": config.gather.workers,
+        "envs_per_worker": config.gather.envs_per_worker,
+        "horizon": config.gather.horizon,
+        "minibatch_size": config.ppo.minibatch_size,
+        "items": throughput.items,
+        "seconds": throughput.seconds,
+        "per_second": throughput.per_second,
+    });
+    if args.train.json {
+        return print_json(&description);
+    }
+    println!(
+        "{:?} {} with {}: {:.0} {unit} ({} in {:.2} s; workers {}, envs/worker {}, minibatch {})",
+        args.target,
+        config.task.name,
+        config.model.name,
+        throughput.per_second,
+        throughput.items,
+        throughput.seconds,
+        config.gather.workers,
+        config.gather.envs_per_worker,
+        config.ppo.minibatch_size
+    );
+    Ok(())
+}
+
+fn resume(registry: &Registry, args: &ResumeArgs, quiet: bool) -> Result<(), Failure> {
+    let options = RunOptions { progress: !quiet };
+    let (summary, warnings) =
+        run::resume(registry, &args.run_dir, &options).map_err(train_failure)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    report_summary(&summary, args.json)
+}
+
+fn report_summary(summary: &run::RunSummary, json: bool) -> Result<(), Failure> {
+    if json {
+        return print_json(summary);
+    }
+    let fmt = |r: Option<f64>| r.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into());
+    println!(
+        "{} cycles, {} steps, {} episodes in {:.1} s; last cycle's mean return {}, best {}",
+        summary.cycles,
+        summary.steps,
+        summary.episodes,
+        summary.seconds,
+        fmt(summary.last_mean_return),
+        fmt(summary.best_return)
+    );
+    println!("run directory: {}", summary.run_dir.display());
     Ok(())
 }
 
 /// A fixed offset that decorrelates the random policy's stream from the task's.
 const RANDOM_POLICY_STREAM: u64 = 0x9e37_79b9_7f4a_7c15;
 
-fn print_report(report: &EvalReport, seed: u64) {
+fn print_report(report: &EvalReport, policy: &str, seed: u64) {
     println!(
-        "{} with a random policy, {} episodes from seed {seed}",
+        "{} with {policy}, {} episodes from seed {seed}",
         report.task, report.episodes
     );
     println!(
