@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job, end to end on the CPU: build the host and the shipped plugins, list what was
-# found, and run CartPole-v1 episodes through the plugin boundary.
+# The main job, end to end on the CPU: build the host and the shipped plugins, train PPO on
+# CartPole-v1 for 100k steps (about 15 s on 2 cores), and evaluate the trained policy over
+# 100 episodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release --workspace
-target/release/angora plugins
-target/release/angora eval --task CartPole-v1 --policy random --episodes 100 --seed 0
+run_dir="runs/quickstart-$(date -u +%Y%m%d-%H%M%S)"
+target/release/angora train --task CartPole-v1 --steps 100000 --seed 0 --out "$run_dir"
+target/release/angora eval "$run_dir" --episodes 100

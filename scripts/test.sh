@@ -14,7 +14,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --manifest-path examples/out-of-tree-plugin/Cargo.toml --target-dir target/external -- -D warnings
 
 echo "== build (the integration tests use the built binary and plugin libraries)"
-cargo build --workspace
+cargo build --workspace --all-targets
 
 echo "== tests"
 cargo test --workspace

@@ -5,3 +5,4 @@ mod cli;
 mod components;
 mod loading;
 mod out_of_tree;
+mod training;
