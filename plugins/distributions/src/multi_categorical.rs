@@ -131,12 +131,13 @@ impl PolicyDistribution for MultiCategorical {
         let dims = self.nvec.len();
         for (r, row) in params.chunks_exact(self.param_size).enumerate() {
             for (d, logits, _) in self.dims(row) {
-                let best = logits
-                    .iter()
-                    .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                        if v > bv { (i, v) } else { (bi, bv) }
-                    });
+                let best =
+                    logits
+                        .iter()
+                        .enumerate()
+                        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                            if v > bv { (i, v) } else { (bi, bv) }
+                        });
                 actions[r * dims + d] = best.0 as f32;
             }
         }
