@@ -12,6 +12,7 @@ use crate::{
     eval::{EvalOptions, EvalReport, Policy, RandomPolicy, evaluate},
     plugin::{Registry, RegistryError, SearchPath},
     train::{
+        backend::ComputeBackend,
         config::{self, ConfigError, TrainConfig},
         policy::load_run,
         run::{self, RunOptions, TrainError},
@@ -140,6 +141,22 @@ pub enum Backend {
     Cpu,
     /// burn-wgpu on a GPU (needs a build with the `wgpu` feature).
     Wgpu,
+    /// burn's deprecated ndarray CPU backend, for comparison (build feature `ndarray`).
+    #[cfg(feature = "ndarray")]
+    Ndarray,
+}
+
+impl Backend {
+    fn compute(self) -> Result<ComputeBackend, Failure> {
+        match self {
+            Backend::Cpu => Ok(ComputeBackend::Flex),
+            #[cfg(feature = "ndarray")]
+            Backend::Ndarray => Ok(ComputeBackend::NdArray),
+            Backend::Wgpu => Err(Failure::bad_input(anyhow!(
+                "this angora was built without GPU support; rebuild with `cargo build --release --features wgpu` to use --backend wgpu"
+            ))),
+        }
+    }
 }
 
 /// `angora resume`.
@@ -746,11 +763,7 @@ fn train(registry: &Registry, args: &TrainArgs, quiet: bool) -> Result<(), Failu
         }
         return Ok(());
     }
-    if args.backend == Backend::Wgpu {
-        return Err(Failure::bad_input(anyhow!(
-            "this angora was built without GPU support; rebuild with `cargo build --release --features wgpu` to use --backend wgpu"
-        )));
-    }
+    let backend = args.backend.compute()?;
     let (config, preset) = resolve_train_config(args)?;
     let run_dir = args
         .out
@@ -766,7 +779,10 @@ fn train(registry: &Registry, args: &TrainArgs, quiet: bool) -> Result<(), Failu
             run_dir.display()
         );
     }
-    let options = RunOptions { progress: !quiet };
+    let options = RunOptions {
+        progress: !quiet,
+        backend,
+    };
     let summary =
         run::train(registry, &config, &preset, &run_dir, &options).map_err(train_failure)?;
     report_summary(&summary, args.json)
@@ -774,7 +790,8 @@ fn train(registry: &Registry, args: &TrainArgs, quiet: bool) -> Result<(), Failu
 
 fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
     let (config, preset) = resolve_train_config(&args.train)?;
-    let mut bench = run::Bench::new(registry, &config).map_err(train_failure)?;
+    let mut bench =
+        run::Bench::new(registry, &config, args.train.backend.compute()?).map_err(train_failure)?;
     let (throughput, unit) = match args.target {
         BenchTarget::Gather => (
             bench.gather(args.seconds).map_err(train_failure)?,
@@ -787,6 +804,7 @@ fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
     };
     let description = json!({
         "target": format!("{:?}", args.target).to_lowercase(),
+        "backend": format!("{:?}", args.train.backend).to_lowercase(),
         "task": config.task.name,
         "model": config.model.name,
         "preset": preset,
@@ -817,7 +835,10 @@ fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
 }
 
 fn resume(registry: &Registry, args: &ResumeArgs, quiet: bool) -> Result<(), Failure> {
-    let options = RunOptions { progress: !quiet };
+    let options = RunOptions {
+        progress: !quiet,
+        backend: ComputeBackend::Flex,
+    };
     let (summary, warnings) =
         run::resume(registry, &args.run_dir, &options).map_err(train_failure)?;
     for w in warnings {

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod adam;
+pub mod backend;
 pub mod checkpoint;
 pub mod config;
 pub mod gae;

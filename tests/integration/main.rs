@@ -5,4 +5,5 @@ mod cli;
 mod components;
 mod loading;
 mod out_of_tree;
+mod ppo_gradients;
 mod training;

@@ -187,6 +187,10 @@ pub const PRESETS: &[Preset] = &[
         "tuned for CartPole: solves CartPole-v1 within 100k steps"
     ),
     preset!(
+        "acrobot",
+        "tuned for Acrobot: 8 x 256 steps per cycle, minibatches of 256, no entropy bonus"
+    ),
+    preset!(
         "discrete",
         "AngoraPy's discrete preset: 8 workers x 2048 steps, 10 epochs, batch 128"
     ),
@@ -219,7 +223,8 @@ pub const PRESETS: &[Preset] = &[
 pub fn recommended_preset(task: &str) -> &'static str {
     match task {
         "CartPole-v1" | "CartPoleNoVel-v1" => "cartpole",
-        "Acrobot-v1" | "MountainCar-v0" => "discrete",
+        "Acrobot-v1" => "acrobot",
+        "MountainCar-v0" => "discrete",
         "MountainCarContinuous-v0" => "mountaincar_continuous",
         "Pendulum-v1" | "PendulumNoVel-v1" => "pendulum_beta",
         t if t.ends_with("-v5") => "mujoco_beta",

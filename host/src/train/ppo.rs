@@ -164,6 +164,49 @@ impl Learner {
         config: &PpoConfig,
         learning_rate: f64,
     ) -> Result<UpdateStats, StepError> {
+        let (mut flat, mut stats) = self.gradients(batch, rows, distribution, config)?;
+        let norm = match config.max_grad_norm {
+            Some(max) => clip_global_norm(&mut flat, max),
+            None => super::adam::global_norm(&flat),
+        };
+        if !norm.is_finite() {
+            return Err(StepError::NonFinite("gradient norm", norm));
+        }
+        stats.grad_norm = norm;
+        self.adam.step(&mut self.params, &flat, learning_rate);
+        // Cloning a module only clones tensor handles; `load` then replaces every value.
+        self.net = params::load(self.net.clone(), &self.params);
+        Ok(stats)
+    }
+
+    /// The gradient of the PPO loss on the minibatch `rows` with respect to the flat
+    /// parameters (before clipping), and the loss terms.
+    pub fn loss_gradients(
+        &self,
+        batch: &Batch,
+        rows: &[usize],
+        distribution: &DistributionInstance,
+        config: &PpoConfig,
+    ) -> Result<(Vec<f32>, UpdateStats), UpdateError> {
+        self.gradients(batch, rows, distribution, config)
+            .map_err(|e| match e {
+                StepError::Call(c) => UpdateError::Call(c),
+                StepError::NonFinite(what, value) => UpdateError::NonFinite {
+                    what,
+                    value,
+                    epoch: 0,
+                    update: 0,
+                },
+            })
+    }
+
+    fn gradients(
+        &self,
+        batch: &Batch,
+        rows: &[usize],
+        distribution: &DistributionInstance,
+        config: &PpoConfig,
+    ) -> Result<(Vec<f32>, UpdateStats), StepError> {
         let m = rows.len();
         let gather = |data: &[f32], width: usize| -> Vec<f32> {
             let mut out = Vec::with_capacity(m * width);
@@ -250,19 +293,7 @@ impl Learner {
             return Err(StepError::NonFinite("loss", loss));
         }
         let grads = total.backward();
-        let mut flat = params::gradients(&self.net, &grads);
-        let norm = match config.max_grad_norm {
-            Some(max) => clip_global_norm(&mut flat, max),
-            None => super::adam::global_norm(&flat),
-        };
-        if !norm.is_finite() {
-            return Err(StepError::NonFinite("gradient norm", norm));
-        }
-        stats.grad_norm = norm;
-        self.adam.step(&mut self.params, &flat, learning_rate);
-        // Cloning a module only clones tensor handles; `load` then replaces every value.
-        self.net = params::load(self.net.clone(), &self.params);
-        Ok(stats)
+        Ok((params::gradients(&self.net, &grads), stats))
     }
 }
 

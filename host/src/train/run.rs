@@ -19,7 +19,6 @@ use std::{
 };
 
 use angora_plugin_api::MetricAggregate;
-use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -27,6 +26,7 @@ use serde_json::{Value, json};
 use super::{
     actor::Actor,
     adam::Adam,
+    backend::ComputeBackend,
     checkpoint::{self, Checkpoint, CheckpointError, Progress},
     config::{LrSchedule, TrainConfig},
     gae::{Trajectory, advantages},
@@ -139,6 +139,8 @@ pub struct RunSummary {
 pub struct RunOptions {
     /// Show a progress bar.
     pub progress: bool,
+    /// Where the networks run.
+    pub backend: ComputeBackend,
 }
 
 struct Worker {
@@ -190,11 +192,11 @@ impl<'r> Trainer<'r> {
         config: &TrainConfig,
         run_dir: &Path,
         checkpoint: Option<Checkpoint>,
+        backend: ComputeBackend,
     ) -> Result<Self, TrainError> {
         let setup = Setup::new(registry, config)?;
         let config = setup.config().clone();
-        let train_device = Device::flex().autodiff();
-        let inference_device = Device::flex();
+        let (train_device, inference_device) = backend.devices();
         let net = Network::new(&setup.model, &setup.head, config.seed, &train_device)?;
         let inference = Network::new(&setup.model, &setup.head, config.seed, &inference_device)?;
         let layout = params::layout(&net);
@@ -637,7 +639,7 @@ pub fn train(
                     .into(),
         });
     }
-    let mut trainer = Trainer::build(registry, config, run_dir, None)?;
+    let mut trainer = Trainer::build(registry, config, run_dir, None, options.backend)?;
     fs::create_dir_all(run_dir).map_err(|e| io_error(run_dir, e))?;
     let record = RunRecord {
         angora_version: env!("CARGO_PKG_VERSION").into(),
@@ -704,7 +706,13 @@ pub fn resume(
         }
         fs::write(&metrics, text).map_err(|e| io_error(&metrics, e))?;
     }
-    let mut trainer = Trainer::build(registry, &record.config, run_dir, Some(checkpoint))?;
+    let mut trainer = Trainer::build(
+        registry,
+        &record.config,
+        run_dir,
+        Some(checkpoint),
+        options.backend,
+    )?;
     Ok((trainer.run(options)?, warnings))
 }
 
@@ -736,9 +744,13 @@ pub struct Bench<'r> {
 
 impl<'r> Bench<'r> {
     /// Sets up the components of `config` without a run directory.
-    pub fn new(registry: &'r Registry, config: &TrainConfig) -> Result<Bench<'r>, TrainError> {
+    pub fn new(
+        registry: &'r Registry,
+        config: &TrainConfig,
+        backend: ComputeBackend,
+    ) -> Result<Bench<'r>, TrainError> {
         Ok(Bench {
-            trainer: Trainer::build(registry, config, Path::new("."), None)?,
+            trainer: Trainer::build(registry, config, Path::new("."), None, backend)?,
         })
     }
 
