@@ -133,18 +133,7 @@ impl Value {
     }
 }
 
-fn apply(activation: Activation, x: Tensor<2>) -> Tensor<2> {
-    match activation {
-        Activation::Identity => x,
-        Activation::Tanh => x.tanh(),
-        Activation::Relu => activation::relu(x),
-        Activation::Sigmoid => activation::sigmoid(x),
-        Activation::Softplus => activation::softplus(x, 1.0),
-        Activation::Gelu => activation::gelu(x),
-    }
-}
-
-fn apply4(activation: Activation, x: Tensor<4>) -> Tensor<4> {
+fn apply<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
     match activation {
         Activation::Identity => x,
         Activation::Tanh => x.tanh(),
@@ -439,7 +428,7 @@ impl Network {
                 }
                 Op::Activation(activation) => match take(&mut values, &mut uses, step.inputs[0]) {
                     Value::Vector(x) => Value::Vector(apply(activation, x)),
-                    Value::Image(x) => Value::Image(apply4(activation, x)),
+                    Value::Image(x) => Value::Image(apply(activation, x)),
                 },
                 Op::Flatten => Value::Vector(take(&mut values, &mut uses, step.inputs[0]).vector()),
                 Op::Concat => {
@@ -463,7 +452,7 @@ impl Network {
                     let x = take(&mut values, &mut uses, step.inputs[0])
                         .image()
                         .permute([0, 3, 1, 2]);
-                    let y = apply4(activation, self.convs[index].forward(x));
+                    let y = apply(activation, self.convs[index].forward(x));
                     Value::Image(y.permute([0, 2, 3, 1]))
                 }
                 Op::MaxPool { index } => {

@@ -1,22 +1,21 @@
 //! The categorical distribution over `n` choices, parameterised by logits.
 
 use angora_plugin_api::{
-    ActionSpace, Component, DistributionHead, HeadActivation, ParamGroup, ParamSource, PluginError,
-    PolicyDistribution,
+    ActionSpace, Component, DistributionHead, PluginError, PolicyDistribution,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::multi_categorical::{EntropyReduction, MultiCategorical, MultiCategoricalConfig};
 
 /// Configuration of the categorical distribution (it has no options).
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CategoricalConfig {}
 
-/// The categorical distribution.
-#[derive(Default)]
+/// The categorical distribution: a multi-categorical with a single dimension, whose kernels
+/// it shares.
 pub struct Categorical {
-    n: usize,
+    inner: MultiCategorical,
 }
 
 impl Component for Categorical {
@@ -33,34 +32,24 @@ pub(crate) fn log_softmax(logits: &[f32], out: &mut [f64]) {
     }
 }
 
-impl Categorical {
-    fn rows<'a>(&self, params: &'a [f32]) -> impl Iterator<Item = &'a [f32]> {
-        params.chunks_exact(self.n)
-    }
-}
-
 impl PolicyDistribution for Categorical {
     fn new(_config: CategoricalConfig) -> Result<Self, PluginError> {
-        Ok(Categorical::default())
+        let config = MultiCategoricalConfig {
+            entropy: EntropyReduction::Sum,
+        };
+        Ok(Categorical {
+            inner: MultiCategorical::new(config)?,
+        })
     }
 
     fn bind(&mut self, space: &ActionSpace) -> Result<DistributionHead, PluginError> {
-        let ActionSpace::Discrete { n } = space else {
+        if !matches!(space, ActionSpace::Discrete { .. }) {
             return Err(PluginError::unsupported(
                 "categorical needs a discrete action space (use multi-categorical for multi-discrete, \
                  gaussian or beta for box spaces)",
             ));
-        };
-        self.n = *n as usize;
-        Ok(DistributionHead {
-            action_dim: 1,
-            params: vec![ParamGroup {
-                name: "logits".into(),
-                size: *n,
-                source: ParamSource::Linear { init_gain: 0.01 },
-                activation: HeadActivation::Identity,
-            }],
-        })
+        }
+        self.inner.bind(space)
     }
 
     fn sample(
@@ -70,42 +59,11 @@ impl PolicyDistribution for Categorical {
         actions: &mut [f32],
         log_probs: &mut [f32],
     ) -> Result<(), PluginError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut logp = vec![0.0; self.n];
-        for ((row, action), out_lp) in self
-            .rows(params)
-            .zip(actions.iter_mut())
-            .zip(log_probs.iter_mut())
-        {
-            log_softmax(row, &mut logp);
-            let u: f64 = rng.random();
-            let mut cumulative = 0.0;
-            // The last choice takes any rounding remainder.
-            let mut choice = self.n - 1;
-            for (i, lp) in logp.iter().enumerate() {
-                cumulative += lp.exp();
-                if u < cumulative {
-                    choice = i;
-                    break;
-                }
-            }
-            *action = choice as f32;
-            *out_lp = logp[choice] as f32;
-        }
-        Ok(())
+        self.inner.sample(params, seed, actions, log_probs)
     }
 
     fn mode(&self, params: &[f32], actions: &mut [f32]) -> Result<(), PluginError> {
-        for (row, action) in self.rows(params).zip(actions.iter_mut()) {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                    if v > bv { (i, v) } else { (bi, bv) }
-                });
-            *action = best.0 as f32;
-        }
-        Ok(())
+        self.inner.mode(params, actions)
     }
 
     fn log_prob(
@@ -113,49 +71,18 @@ impl PolicyDistribution for Categorical {
         params: &[f32],
         actions: &[f32],
         log_probs: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<(), PluginError> {
-        let mut logp = vec![0.0; self.n];
-        for (r, row) in self.rows(params).enumerate() {
-            let a = actions[r];
-            if !(a >= 0.0 && (a as usize) < self.n && a.fract() == 0.0) {
-                return Err(PluginError::invalid_argument(format!(
-                    "action {a} in row {r} is not a choice in 0..{}",
-                    self.n
-                )));
-            }
-            let a = a as usize;
-            log_softmax(row, &mut logp);
-            log_probs[r] = logp[a] as f32;
-            if let Some(grad) = grad.as_deref_mut() {
-                // d log p_a / d z_j = [j == a] - p_j
-                for (j, g) in grad[r * self.n..(r + 1) * self.n].iter_mut().enumerate() {
-                    *g = (if j == a { 1.0 } else { 0.0 } - logp[j].exp()) as f32;
-                }
-            }
-        }
-        Ok(())
+        self.inner.log_prob(params, actions, log_probs, grad)
     }
 
     fn entropy(
         &self,
         params: &[f32],
         entropy: &mut [f32],
-        mut grad: Option<&mut [f32]>,
+        grad: Option<&mut [f32]>,
     ) -> Result<(), PluginError> {
-        let mut logp = vec![0.0; self.n];
-        for (r, row) in self.rows(params).enumerate() {
-            log_softmax(row, &mut logp);
-            let h: f64 = -logp.iter().map(|&l| l.exp() * l).sum::<f64>();
-            entropy[r] = h as f32;
-            if let Some(grad) = grad.as_deref_mut() {
-                // d H / d z_j = -p_j (log p_j + H)
-                for (j, g) in grad[r * self.n..(r + 1) * self.n].iter_mut().enumerate() {
-                    *g = (-logp[j].exp() * (logp[j] + h)) as f32;
-                }
-            }
-        }
-        Ok(())
+        self.inner.entropy(params, entropy, grad)
     }
 }
 
