@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the classic-control benchmarks with 3 seeds each and evaluates every run over 100
-# episodes with the deterministic policy of its best checkpoint. Prints one line per run and
+# episodes with the deterministic policy of its final (last) checkpoint. Prints one line per run and
 # writes runs/results/<task>-s<seed>/ (a run directory each) plus runs/results/summary.jsonl.
 #
 # Usage: scripts/learning-results.sh [TASK ...]   (default: all classic tasks)
@@ -15,10 +15,10 @@ mkdir -p "$out"
 # task | steps | extra training flags
 declare -A STEPS=(
   [CartPole-v1]=100000
-  [Acrobot-v1]=500000
+  [Acrobot-v1]=300000
   [MountainCar-v0]=1000000
-  [MountainCarContinuous-v0]=500000
-  [Pendulum-v1]=1000000
+  [MountainCarContinuous-v0]=300000
+  [Pendulum-v1]=500000
 )
 declare -A FLAGS=(
   [CartPole-v1]=""
@@ -38,7 +38,7 @@ for task in "${tasks[@]}"; do
     start=$(date +%s.%N)
     $cmd
     end=$(date +%s.%N)
-    eval_json=$($angora -q eval "$dir" --checkpoint best --episodes 100 --seed 1000 --json)
+    eval_json=$($angora -q eval "$dir" --checkpoint last --episodes 100 --seed 1000 --json)
     mean=$(echo "$eval_json" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["mean_return"], 2))')
     secs=$(python3 -c "print(round($end - $start, 1))")
     echo "$task seed $seed: mean return over 100 episodes $mean (training $secs s)"
