@@ -100,7 +100,7 @@ impl Registration {
 
 /// Registers a component of this library under a name.
 ///
-/// ```ignore
+/// ```text
 /// angora_plugin_api::register!(task CartPole, "CartPole-v1", "Balance a pole on a cart.");
 /// angora_plugin_api::register!(
 ///     task CartPole, "CartPoleNoVel-v1", "CartPole without velocities.",

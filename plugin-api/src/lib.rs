@@ -12,11 +12,14 @@
 //! | model | [`ModelArchitecture`] | returns a declarative [`ModelSpec`] for given inputs |
 //! | distribution | [`PolicyDistribution`] | head declaration and batched kernels with gradients |
 //!
-//! ```ignore
+//! ```text
 //! use angora_plugin_api::{register, export_plugin};
 //! register!(task MyTask, "MyTask-v0", "What the task is about.");
 //! export_plugin!();
 //! ```
+//!
+//! `examples/out-of-tree-plugin` is a complete plugin built and run by the test suite, and
+//! `docs/plugins.md` walks through it.
 //!
 //! ## What crosses the boundary
 //! Only plain data: numbers, `RString`, `RVec<f32>`, slices and small enums on the hot path
