@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeMap, time::Instant};
 
-use angora_plugin_api::{ActionSpace, MetricAggregate, Sensation};
+use angora_plugin_api::{ActionSpace, Sensation};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -137,17 +137,7 @@ pub fn evaluate(
         sensation.clone_from(env.reset(seed)?);
         policy.start_episode();
         let (mut total, mut length) = (0.0, 0u32);
-        let mut aggregates: Vec<f64> = spec
-            .metrics
-            .iter()
-            .map(|m| {
-                if m.aggregate == MetricAggregate::Max {
-                    f64::NEG_INFINITY
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let mut aggregates: Vec<f64> = spec.metrics.iter().map(|m| m.aggregate.initial()).collect();
         loop {
             policy
                 .act(&sensation, &mut action)
@@ -156,11 +146,7 @@ pub fn evaluate(
             total += out.reward;
             length += 1;
             for ((agg, m), &v) in aggregates.iter_mut().zip(&spec.metrics).zip(out.metrics) {
-                match m.aggregate {
-                    MetricAggregate::Last => *agg = v,
-                    MetricAggregate::Sum | MetricAggregate::Mean => *agg += v,
-                    MetricAggregate::Max => *agg = agg.max(v),
-                }
+                *agg = m.aggregate.fold(*agg, v);
             }
             let done = out.terminated || out.truncated || length >= cap;
             sensation.clone_from(out.sensation);
@@ -169,11 +155,7 @@ pub fn evaluate(
             }
         }
         for ((sum, m), agg) in metric_totals.iter_mut().zip(&spec.metrics).zip(aggregates) {
-            *sum += if m.aggregate == MetricAggregate::Mean {
-                agg / f64::from(length)
-            } else {
-                agg
-            };
+            *sum += m.aggregate.finish(agg, length);
         }
         returns.push(total);
         lengths.push(length);

@@ -179,6 +179,35 @@ pub enum MetricAggregate {
     Max,
 }
 
+impl MetricAggregate {
+    /// The value an episode's aggregate starts from.
+    pub fn initial(self) -> f64 {
+        if self == MetricAggregate::Max {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        }
+    }
+
+    /// Folds one step's value into the aggregate.
+    pub fn fold(self, aggregate: f64, value: f64) -> f64 {
+        match self {
+            MetricAggregate::Last => value,
+            MetricAggregate::Sum | MetricAggregate::Mean => aggregate + value,
+            MetricAggregate::Max => aggregate.max(value),
+        }
+    }
+
+    /// The episode's value from the aggregate after `steps` steps.
+    pub fn finish(self, aggregate: f64, steps: u32) -> f64 {
+        if self == MetricAggregate::Mean {
+            aggregate / f64::from(steps.max(1))
+        } else {
+            aggregate
+        }
+    }
+}
+
 /// A named per-step number a task reports besides the reward.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -249,4 +278,46 @@ pub fn validate_senses(senses: &[SenseSpec]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_aggregates_fold_an_episode() {
+        let steps = [2.0, -1.0, 5.0, 0.5];
+        let fold = |kind: MetricAggregate| {
+            let total = steps
+                .iter()
+                .fold(kind.initial(), |acc, &v| kind.fold(acc, v));
+            kind.finish(total, steps.len() as u32)
+        };
+        assert_eq!(fold(MetricAggregate::Last), 0.5);
+        assert_eq!(fold(MetricAggregate::Sum), 6.5);
+        assert_eq!(fold(MetricAggregate::Mean), 1.625);
+        assert_eq!(fold(MetricAggregate::Max), 5.0);
+    }
+
+    #[test]
+    fn actions_are_checked_against_the_space() {
+        let space = ActionSpace::MultiDiscrete { nvec: vec![3, 2] };
+        assert!(space.check(&[2.0, 1.0]).is_ok());
+        assert!(space.check(&[3.0, 0.0]).unwrap_err().contains("action[0]"));
+        assert!(space.check(&[0.5, 0.0]).is_err());
+        assert!(space.check(&[0.0]).unwrap_err().contains("1 values"));
+        let boxed = ActionSpace::Box {
+            low: vec![-1.0],
+            high: vec![1.0],
+        };
+        assert!(boxed.check(&[f32::NAN]).unwrap_err().contains("NaN"));
+        assert!(
+            ActionSpace::Box {
+                low: vec![1.0],
+                high: vec![0.0]
+            }
+            .validate()
+            .is_err()
+        );
+    }
 }

@@ -198,16 +198,7 @@ impl EpisodeState {
             actions: Vec::new(),
             ret: 0.0,
             length: 0,
-            metrics: metrics
-                .iter()
-                .map(|a| {
-                    if *a == MetricAggregate::Max {
-                        f64::NEG_INFINITY
-                    } else {
-                        0.0
-                    }
-                })
-                .collect(),
+            metrics: metrics.iter().map(|a| a.initial()).collect(),
             discounted: 0.0,
         }
     }
@@ -383,11 +374,7 @@ pub fn gather(
                 .zip(ctx.metric_aggregates)
                 .zip(step.metrics)
             {
-                match kind {
-                    MetricAggregate::Last => *agg = v,
-                    MetricAggregate::Sum | MetricAggregate::Mean => *agg += v,
-                    MetricAggregate::Max => *agg = agg.max(v),
-                }
+                *agg = kind.fold(*agg, v);
             }
             let training_reward = match (&mut norm.current.reward, &mut norm.increment.reward) {
                 (Some(current), Some(increment)) => {
@@ -417,12 +404,12 @@ pub fn gather(
                     state,
                     EpisodeState::fresh(state.episode, ctx.metric_aggregates),
                 );
-                let mut metrics = finished.metrics;
-                for (m, kind) in metrics.iter_mut().zip(ctx.metric_aggregates) {
-                    if *kind == MetricAggregate::Mean {
-                        *m /= f64::from(finished.length);
-                    }
-                }
+                let metrics: Vec<f64> = finished
+                    .metrics
+                    .iter()
+                    .zip(ctx.metric_aggregates)
+                    .map(|(&m, kind)| kind.finish(m, finished.length))
+                    .collect();
                 rollout.episodes.push(Episode {
                     ret: finished.ret,
                     length: finished.length,
