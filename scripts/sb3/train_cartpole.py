@@ -23,7 +23,7 @@ def main():
         env,
         n_steps=32,
         batch_size=256,
-        n_epochs=20,
+        n_epochs=10,
         learning_rate=lambda progress: 1e-3 * progress,  # linear to zero, as `lr_schedule = "linear"`
         gamma=0.98,
         gae_lambda=0.8,

@@ -29,7 +29,7 @@ fn cartpole_learns_far_above_random_play() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let started = Instant::now();
-    let trained = train(&out, &["--steps", "30000", "--seed", "3"]);
+    let trained = train(&out, &["--steps", "100000", "--seed", "3"]);
     assert_eq!(trained.code, Some(0), "{trained:?}");
     let eval = run(isolated_angora().args(["-q", "eval"]).arg(&out).args([
         "--episodes",
@@ -40,8 +40,8 @@ fn cartpole_learns_far_above_random_play() {
     ]));
     assert_eq!(eval.code, Some(0), "{eval:?}");
     let mean = eval.json()["mean_return"].as_f64().unwrap();
-    // Random play averages about 22.
-    assert!(mean >= 150.0, "after 30k steps the policy returns {mean}");
+    // Random play averages about 22; the maximum is 500.
+    assert!(mean >= 400.0, "after 100k steps the policy returns {mean}");
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "took {:?}",
