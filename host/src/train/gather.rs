@@ -280,6 +280,21 @@ fn push_inputs(
     }
 }
 
+/// Refills `buffers` with the normalised network inputs of every environment's current state.
+fn current_inputs(
+    actor: &Actor,
+    norm: &mut LocalNorm,
+    slots: &[EnvSlot],
+    buffers: &mut [Vec<f32>],
+    clip: f64,
+    learn: bool,
+) {
+    buffers.iter_mut().for_each(Vec::clear);
+    for slot in slots {
+        push_inputs(actor, norm, &slot.current, buffers, clip, learn);
+    }
+}
+
 /// Runs one worker's environments for one cycle.
 pub fn gather(
     ctx: &GatherContext<'_>,
@@ -326,17 +341,7 @@ pub fn gather(
     let mut actions = vec![0.0f32; n_envs * dim];
     let mut log_probs = vec![0.0f32; n_envs];
     for t in 0..horizon {
-        step_inputs.iter_mut().for_each(Vec::clear);
-        for slot in slots.iter() {
-            push_inputs(
-                actor,
-                &mut norm,
-                &slot.current,
-                &mut step_inputs,
-                ctx.clip,
-                true,
-            );
-        }
+        current_inputs(actor, &mut norm, slots, &mut step_inputs, ctx.clip, true);
         if step_inputs.iter().any(|b| b.iter().any(|v| !v.is_finite())) {
             return Err(GatherError::NonFinite {
                 what: "observation",
@@ -425,17 +430,7 @@ pub fn gather(
     }
 
     // Bootstrap values: the states after the horizon, and the states episodes were cut in.
-    step_inputs.iter_mut().for_each(Vec::clear);
-    for slot in slots.iter() {
-        push_inputs(
-            actor,
-            &mut norm,
-            &slot.current,
-            &mut step_inputs,
-            ctx.clip,
-            false,
-        );
-    }
+    current_inputs(actor, &mut norm, slots, &mut step_inputs, ctx.clip, false);
     let (_, last) = actor.forward(&step_inputs, n_envs);
     rollout.last_values = last.iter().map(|&v| f64::from(v)).collect();
     if !cut_rows.is_empty() {
