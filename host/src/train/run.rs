@@ -155,7 +155,6 @@ pub struct Trainer<'r> {
     run_dir: PathBuf,
     learner: Learner,
     actor: Actor,
-    inference: Network,
     workers: Vec<Worker>,
     update_distribution: DistributionInstance,
     normalizers: NormalizerState,
@@ -200,12 +199,7 @@ impl<'r> Trainer<'r> {
         let net = Network::new(&setup.model, &setup.head, config.seed, &train_device)?;
         let inference = Network::new(&setup.model, &setup.head, config.seed, &inference_device)?;
         let layout = params::layout(&net);
-        let actor = Actor::new(
-            inference.clone(),
-            &setup.senses,
-            &setup.head,
-            inference_device,
-        );
+        let actor = Actor::new(inference, &setup.senses, &setup.head, inference_device);
         let metric_aggregates: Vec<MetricAggregate> = {
             let env = setup.env()?;
             env.task()
@@ -287,7 +281,6 @@ impl<'r> Trainer<'r> {
                 device: train_device,
             },
             actor,
-            inference,
             workers,
             update_distribution,
             normalizers,
@@ -326,8 +319,8 @@ impl<'r> Trainer<'r> {
 
     /// Gathers one cycle in parallel worker threads.
     fn gather_cycle(&mut self, cycle: u64) -> Result<Vec<Rollout>, TrainError> {
-        self.inference = params::load(self.inference.clone(), &self.learner.params);
-        self.actor.set_network(self.inference.clone());
+        let net = params::load(self.actor.network().clone(), &self.learner.params);
+        self.actor.set_network(net);
         let normalizers = &self.normalizers;
         let actor = &self.actor;
         let horizon = self.config.gather.horizon as usize;
