@@ -45,6 +45,11 @@ fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
 
+/// The Beta(a, b) log-density on (0, 1) at x, given ln x and ln(1 - x).
+fn log_density(a: f64, b: f64, ln_x: f64, ln_1mx: f64) -> f64 {
+    (a - 1.0) * ln_x + (b - 1.0) * ln_1mx - ln_beta(a, b)
+}
+
 impl Beta {
     fn dim(&self) -> usize {
         self.low.len()
@@ -58,6 +63,11 @@ impl Beta {
                 "row {row}: alpha {alpha} and beta {beta} must be positive and finite"
             )))
         }
+    }
+
+    /// An action of dimension `i` mapped back to (0, 1), kept away from the edges.
+    fn unit(&self, action: f32, i: usize) -> f64 {
+        ((f64::from(action) - self.low[i]) / self.width[i]).clamp(EDGE, 1.0 - EDGE)
     }
 
     /// The sum over dimensions of the log-width of the bounds (the scaling's Jacobian).
@@ -137,8 +147,8 @@ impl PolicyDistribution for Beta {
                 actions[r * d + i] = action;
                 // Score the action as it will be stored (rounded to f32), so that sample and
                 // log_prob agree exactly.
-                let x = ((f64::from(action) - self.low[i]) / self.width[i]).clamp(EDGE, 1.0 - EDGE);
-                lp += (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln() - ln_beta(a, b);
+                let x = self.unit(action, i);
+                lp += log_density(a, b, x.ln(), (1.0 - x).ln());
             }
             log_probs[r] = lp as f32;
         }
@@ -172,10 +182,9 @@ impl PolicyDistribution for Beta {
             for i in 0..d {
                 let (a, b) = (f64::from(row[i]), f64::from(row[d + i]));
                 Self::check_params(a, b, r)?;
-                let x = ((f64::from(actions[r * d + i]) - self.low[i]) / self.width[i])
-                    .clamp(EDGE, 1.0 - EDGE);
+                let x = self.unit(actions[r * d + i], i);
                 let (ln_x, ln_1mx) = (x.ln(), (1.0 - x).ln());
-                lp += (a - 1.0) * ln_x + (b - 1.0) * ln_1mx - ln_beta(a, b);
+                lp += log_density(a, b, ln_x, ln_1mx);
                 if let Some(grad) = grad.as_deref_mut() {
                     let psi_ab = digamma(a + b);
                     grad[r * 2 * d + i] = (ln_x - digamma(a) + psi_ab) as f32;
