@@ -61,8 +61,46 @@ enum Op {
     AvgPool {
         index: usize,
     },
+    Recurrent {
+        index: usize,
+        cell: Cell,
+        units: usize,
+        /// The first of this layer's entries in the state list.
+        state: usize,
+    },
     PolicyHead,
     ValueHead,
+}
+
+/// The recurrent cell types. Gates are laid out in blocks of `units` columns, in the order
+/// given for each variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    /// `h' = tanh(x Wx + b + h Wh)`; state `[h]`.
+    Simple,
+    /// Gates `[z, r, n]` with the reset gate applied after the hidden product (cuDNN, PyTorch
+    /// and Keras' `reset_after=True`): `n = tanh(x Wxn + bxn + r * (h Whn + bhn))`,
+    /// `h' = (1 - z) n + z h`; state `[h]`.
+    Gru,
+    /// Gates `[i, f, g, o]`: `c' = f c + i g`, `h' = o tanh(c')`; state `[h, c]`.
+    Lstm,
+}
+
+impl Cell {
+    fn gates(self) -> usize {
+        match self {
+            Cell::Simple => 1,
+            Cell::Gru => 3,
+            Cell::Lstm => 4,
+        }
+    }
+
+    fn states(self) -> usize {
+        match self {
+            Cell::Lstm => 2,
+            _ => 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +129,8 @@ struct Plan {
     /// The senses the inputs are read from, by slot.
     input_senses: Vec<String>,
     input_shapes: Vec<Vec<usize>>,
+    /// The size of each entry of the recurrent state, in state order.
+    state_sizes: Vec<usize>,
 }
 
 /// A compiled actor-critic network.
@@ -104,8 +144,30 @@ pub struct Network {
     head_linear: Vec<Linear>,
     head_free: Vec<Param<Tensor<1>>>,
     value: Vec<Linear>,
+    /// Per recurrent layer, the input projection to all gates (with the bias).
+    recurrent_input: Vec<Linear>,
+    /// Per recurrent layer, the hidden-state projection to all gates (GRU: with its own bias).
+    recurrent_hidden: Vec<Linear>,
     #[module(skip)]
     plan: Arc<Plan>,
+}
+
+/// The recurrent context of a forward pass over sequences.
+///
+/// Rows of the inputs are time-major: row `t * batch + b` is step `t` of sequence `b`.
+#[derive(Debug, Clone)]
+pub struct Sequence {
+    /// Sequences in the batch.
+    pub batch: usize,
+    /// The state before the first step, one `[batch, size]` tensor per entry of
+    /// [`Network::state_sizes`].
+    pub state: Vec<Tensor<2>>,
+    /// `[time, batch]`: 1 where the sequence carries its state into the step, 0 where the
+    /// state is reset to zero before it (the first step of an episode). None: never reset.
+    pub keep: Option<Tensor<2>>,
+    /// Cut the gradient through the state every this many steps (truncated backpropagation
+    /// through time); none: backpropagate through the whole sequence.
+    pub truncate: Option<usize>,
 }
 
 /// A node's output: a batch of vectors or of images (`[batch, height, width, channels]`).
@@ -133,14 +195,18 @@ impl Value {
     }
 }
 
+/// tanh(x) = 2 sigmoid(2x) - 1. burn-flex evaluates `tanh` element by element with the C
+/// library's tanhf, which took 70% of a PPO update's time (perf, minibatch 2048); its sigmoid
+/// goes through expf and is several times faster. The two agree to within 1e-7 absolute
+/// (tested below).
+fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    activation::sigmoid(x * 2.0) * 2.0 - 1.0
+}
+
 fn apply<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
     match activation {
         Activation::Identity => x,
-        // tanh(x) = 2 sigmoid(2x) - 1. burn-flex evaluates `tanh` element by element with the C
-        // library's tanhf, which took 70% of a PPO update's time (perf, minibatch 2048); its
-        // sigmoid goes through expf and is several times faster. The two agree to within
-        // 1e-7 absolute (tested below).
-        Activation::Tanh => activation::sigmoid(x * 2.0) * 2.0 - 1.0,
+        Activation::Tanh => tanh(x),
         Activation::Relu => activation::relu(x),
         Activation::Sigmoid => activation::sigmoid(x),
         Activation::Softplus => activation::softplus(x, 1.0),
@@ -172,6 +238,24 @@ impl Initialiser<'_> {
             bias: Some(self.tensor(vec![0.0; outputs], [outputs])),
         }
     }
+
+    /// The two projections of a recurrent layer: orthogonal weights of gain 1 (the whole
+    /// `[inputs, gates * units]` and `[units, gates * units]` matrices), zero biases except an
+    /// LSTM's forget gate, which starts at 1 (Jozefowicz et al. 2015; Keras' default).
+    fn recurrent(&mut self, inputs: usize, units: usize, cell: Cell) -> (Linear, Linear) {
+        let width = cell.gates() * units;
+        let mut input = self.linear(inputs, width, 1.0);
+        if cell == Cell::Lstm {
+            let mut bias = vec![0.0; width];
+            bias[units..2 * units].fill(1.0);
+            input.bias = Some(self.tensor(bias, [width]));
+        }
+        let mut hidden = self.linear(units, width, 1.0);
+        if cell != Cell::Gru {
+            hidden.bias = None;
+        }
+        (input, hidden)
+    }
 }
 
 impl Network {
@@ -196,13 +280,17 @@ impl Network {
             head_linear: Vec::new(),
             head_free: Vec::new(),
             value: Vec::new(),
+            recurrent_input: Vec::new(),
+            recurrent_hidden: Vec::new(),
             plan: Arc::new(Plan {
                 steps: vec![],
                 head: vec![],
                 input_senses: vec![],
                 input_shapes: vec![],
+                state_sizes: vec![],
             }),
         };
+        let mut state_sizes = Vec::new();
         let mut steps = Vec::with_capacity(model.nodes.len());
         let mut head_groups = Vec::new();
         let (mut input_senses, mut input_shapes) = (Vec::new(), Vec::new());
@@ -317,12 +405,24 @@ impl Network {
                         index: net.avg_pools.len() - 1,
                     }
                 }
-                Layer::SimpleRnn { .. } | Layer::Gru { .. } | Layer::Lstm { .. } => {
-                    return Err(CompileError {
-                        node: node.name.clone(),
-                        reason: "recurrent layers are not supported by this version of the host"
-                            .into(),
-                    });
+                Layer::SimpleRnn { units } | Layer::Gru { units } | Layer::Lstm { units } => {
+                    let cell = match &node.layer {
+                        Layer::SimpleRnn { .. } => Cell::Simple,
+                        Layer::Gru { .. } => Cell::Gru,
+                        _ => Cell::Lstm,
+                    };
+                    let units = *units as usize;
+                    let (input, hidden) = init.recurrent(in_shape(0)[0], units, cell);
+                    net.recurrent_input.push(input);
+                    net.recurrent_hidden.push(hidden);
+                    let state = state_sizes.len();
+                    state_sizes.extend(std::iter::repeat_n(units, cell.states()));
+                    Op::Recurrent {
+                        index: net.recurrent_input.len() - 1,
+                        cell,
+                        units,
+                        state,
+                    }
                 }
                 Layer::PolicyHead => {
                     let latent = in_shape(0)[0];
@@ -362,6 +462,7 @@ impl Network {
             head: head_groups,
             input_senses,
             input_shapes,
+            state_sizes,
         });
         Ok(net)
     }
@@ -380,7 +481,28 @@ impl Network {
             .collect()
     }
 
-    /// The forward pass.
+    /// Whether the network carries state across steps.
+    pub fn is_recurrent(&self) -> bool {
+        !self.plan.state_sizes.is_empty()
+    }
+
+    /// The size of each entry of the recurrent state (an LSTM has two: `h` then `c`); empty
+    /// for a feed-forward network.
+    pub fn state_sizes(&self) -> &[usize] {
+        &self.plan.state_sizes
+    }
+
+    /// An all-zero state for `batch` sequences.
+    pub fn zero_state(&self, batch: usize, device: &Device) -> Vec<Tensor<2>> {
+        self.plan
+            .state_sizes
+            .iter()
+            .map(|&n| Tensor::<2>::zeros([batch, n], device))
+            .collect()
+    }
+
+    /// The forward pass of one step from a zero state (for a feed-forward network, the only
+    /// kind of step there is).
     ///
     /// # Shapes
     /// - `inputs[i]`: `[batch, size of input i]` (images flattened row-major from
@@ -388,6 +510,42 @@ impl Network {
     /// - returns the distribution parameters `[batch, param_size]` (after the head
     ///   activations) and the values `[batch]`.
     pub fn forward(&self, inputs: &[Tensor<2>]) -> (Tensor<2>, Tensor<1>) {
+        if self.is_recurrent() {
+            let first = inputs.first().expect("a network reads at least one input");
+            let (batch, device) = (first.dims()[0], first.device());
+            let seq = Sequence {
+                batch,
+                state: self.zero_state(batch, &device),
+                keep: None,
+                truncate: None,
+            };
+            let (p, v, _) = self.forward_sequence(inputs, seq);
+            return (p, v);
+        }
+        let (p, v, _) = self.run(inputs, None);
+        (p, v)
+    }
+
+    /// The forward pass over `seq.batch` sequences of `rows / seq.batch` steps.
+    ///
+    /// # Shapes
+    /// - `inputs[i]`: `[time * batch, size of input i]`, time-major (see [`Sequence`])
+    /// - returns the distribution parameters `[time * batch, param_size]`, the values
+    ///   `[time * batch]` (both time-major) and the state after the last step.
+    pub fn forward_sequence(
+        &self,
+        inputs: &[Tensor<2>],
+        seq: Sequence,
+    ) -> (Tensor<2>, Tensor<1>, Vec<Tensor<2>>) {
+        let (p, v, state) = self.run(inputs, Some(seq));
+        (p, v, state.map(|s| s.state).unwrap_or_default())
+    }
+
+    fn run(
+        &self,
+        inputs: &[Tensor<2>],
+        mut seq: Option<Sequence>,
+    ) -> (Tensor<2>, Tensor<1>, Option<Sequence>) {
         let plan = &self.plan;
         let mut values: Vec<Option<Value>> = Vec::with_capacity(plan.steps.len());
         // Each node's output is used by later nodes; the last use takes it, earlier ones clone.
@@ -471,6 +629,18 @@ impl Network {
                         .permute([0, 3, 1, 2]);
                     Value::Image(self.avg_pools[index].forward(x).permute([0, 2, 3, 1]))
                 }
+                Op::Recurrent {
+                    index,
+                    cell,
+                    units,
+                    state,
+                } => {
+                    let x = take(&mut values, &mut uses, step.inputs[0]).vector();
+                    let seq = seq
+                        .as_mut()
+                        .expect("a recurrent network runs with a sequence context");
+                    Value::Vector(self.recurrent(index, cell, units, state, x, seq))
+                }
                 Op::PolicyHead => {
                     let latent = take(&mut values, &mut uses, step.inputs[0]).vector();
                     let batch = latent.dims()[0];
@@ -514,7 +684,76 @@ impl Network {
         (
             policy.expect("the spec has a policy head"),
             value.expect("the spec has a value head"),
+            seq,
         )
+    }
+
+    /// Runs recurrent layer `index` over the time-major rows `x`, updating `seq.state`.
+    fn recurrent(
+        &self,
+        index: usize,
+        cell: Cell,
+        units: usize,
+        first_state: usize,
+        x: Tensor<2>,
+        seq: &mut Sequence,
+    ) -> Tensor<2> {
+        let batch = seq.batch;
+        let rows = x.dims()[0];
+        let time = rows / batch.max(1);
+        // The input projection of every step at once; only the hidden product is sequential.
+        let projected = self.recurrent_input[index].forward(x);
+        let hidden = &self.recurrent_hidden[index];
+        let mut h = seq.state[first_state].clone();
+        let mut c = (cell == Cell::Lstm).then(|| seq.state[first_state + 1].clone());
+        let mut outputs = Vec::with_capacity(time);
+        for t in 0..time {
+            if let Some(every) = seq.truncate
+                && t > 0
+                && t % every == 0
+            {
+                h = h.detach();
+                c = c.map(Tensor::detach);
+            }
+            if let Some(keep) = &seq.keep {
+                let k = keep.clone().narrow(0, t, 1).reshape([batch, 1]);
+                h = h * k.clone();
+                c = c.map(|c| c * k);
+            }
+            let gx = projected.clone().narrow(0, t * batch, batch);
+            let gh = hidden.forward(h.clone());
+            match cell {
+                Cell::Simple => h = tanh(gx + gh),
+                Cell::Gru => {
+                    let zr = activation::sigmoid(
+                        gx.clone().narrow(1, 0, 2 * units) + gh.clone().narrow(1, 0, 2 * units),
+                    );
+                    let z = zr.clone().narrow(1, 0, units);
+                    let r = zr.narrow(1, units, units);
+                    let n =
+                        tanh(gx.narrow(1, 2 * units, units) + r * gh.narrow(1, 2 * units, units));
+                    h = n.clone() + z * (h - n);
+                }
+                Cell::Lstm => {
+                    let gates = gx + gh;
+                    let ifo = activation::sigmoid(gates.clone().narrow(1, 0, 2 * units));
+                    let o = activation::sigmoid(gates.clone().narrow(1, 3 * units, units));
+                    let g = tanh(gates.narrow(1, 2 * units, units));
+                    let i = ifo.clone().narrow(1, 0, units);
+                    let f = ifo.narrow(1, units, units);
+                    let c_next = f * c.take().expect("an LSTM has a cell state") + i * g;
+                    h = o * tanh(c_next.clone());
+                    c = Some(c_next);
+                }
+            }
+            debug_assert_eq!(h.dims(), [batch, units]);
+            outputs.push(h.clone());
+        }
+        seq.state[first_state] = h;
+        if let Some(c) = c {
+            seq.state[first_state + 1] = c;
+        }
+        Tensor::cat(outputs, 0)
     }
 }
 
@@ -529,6 +768,273 @@ fn head_activation(activation: HeadActivation, x: Tensor<2>) -> Tensor<2> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model;
+    use angora_plugin_api::{ModelSpec, ParamGroup, SenseSpec};
+    use burn::nn::{GruConfig, LstmConfig};
+
+    /// A small deterministic stream of numbers in [-1, 1).
+    fn numbers(seed: u64, n: usize) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-5, "{what}[{i}]: {x} vs {y}");
+        }
+    }
+
+    const IN: usize = 5;
+
+    /// input(5) -> dense(6, tanh) -> `recurrent` -> both heads; 2 policy parameters.
+    fn recurrent_net(recurrent: Layer, device: &Device) -> Network {
+        let mut spec = ModelSpec::new();
+        spec.add(
+            "x",
+            Layer::Input {
+                sense: "proprioception".into(),
+            },
+            &[],
+        );
+        spec.add(
+            "dense",
+            Layer::Dense {
+                units: 6,
+                activation: Activation::Tanh,
+                init_gain: None,
+            },
+            &["x"],
+        );
+        spec.add("rnn", recurrent, &["dense"]);
+        spec.add("pi", Layer::PolicyHead, &["rnn"]);
+        spec.add("v", Layer::ValueHead, &["rnn"]);
+        let head = DistributionHead {
+            action_dim: 1,
+            params: vec![ParamGroup {
+                name: "logits".into(),
+                size: 2,
+                source: ParamSource::Linear { init_gain: 1.0 },
+                activation: HeadActivation::Identity,
+            }],
+        };
+        let checked = model::check(
+            &spec,
+            &[SenseSpec::vector("proprioception", IN as u32)],
+            &head,
+        )
+        .unwrap();
+        Network::new(&checked, &head, 5, device).unwrap()
+    }
+
+    fn cells() -> [Layer; 3] {
+        [
+            Layer::SimpleRnn { units: 4 },
+            Layer::Gru { units: 4 },
+            Layer::Lstm { units: 4 },
+        ]
+    }
+
+    fn input(seed: u64, time: usize, batch: usize, device: &Device) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(numbers(seed, time * batch * IN), [time * batch, IN]),
+            device,
+        )
+    }
+
+    fn sequence(net: &Network, batch: usize, keep: Option<Tensor<2>>) -> Sequence {
+        let device = Device::flex();
+        Sequence {
+            batch,
+            state: net.zero_state(batch, &device),
+            keep,
+            truncate: None,
+        }
+    }
+
+    /// Acceptance test (c): chunks run in order, each starting from the state the previous
+    /// one ended in, give the same outputs as the whole sequence at once.
+    #[test]
+    fn chunks_with_carried_state_equal_the_whole_sequence() {
+        let device = Device::flex();
+        let (time, batch, chunk) = (12, 3, 4);
+        for cell in cells() {
+            let name = cell.type_name();
+            let net = recurrent_net(cell, &device);
+            let x = input(1, time, batch, &device);
+            let (p, v, end) = net.forward_sequence(&[x.clone()], sequence(&net, batch, None));
+            let (mut ps, mut vs) = (Vec::new(), Vec::new());
+            let mut state = net.zero_state(batch, &device);
+            for c in 0..time / chunk {
+                let part = x.clone().narrow(0, c * chunk * batch, chunk * batch);
+                let seq = Sequence {
+                    state,
+                    ..sequence(&net, batch, None)
+                };
+                let (p, v, next) = net.forward_sequence(&[part], seq);
+                ps.extend(values(p));
+                vs.extend(values(v));
+                state = next;
+            }
+            assert_close(&ps, &values(p), &format!("{name} policy"));
+            assert_close(&vs, &values(v), &format!("{name} value"));
+            for (a, b) in state.into_iter().zip(end) {
+                assert_close(&values(a), &values(b), &format!("{name} state"));
+            }
+            // A chunk that starts from a zero state instead differs: the state matters.
+            let tail = x.clone().narrow(0, chunk * batch, chunk * batch);
+            let (p_fresh, _, _) = net.forward_sequence(&[tail], sequence(&net, batch, None));
+            let whole = values(net.forward_sequence(&[x], sequence(&net, batch, None)).0);
+            let fresh = values(p_fresh);
+            let offset = chunk * batch * 2;
+            assert!(
+                fresh
+                    .iter()
+                    .zip(&whole[offset..])
+                    .any(|(a, b)| (a - b).abs() > 1e-4),
+                "{name}: the carried state changes the outputs"
+            );
+        }
+    }
+
+    /// Acceptance test (d): a reset inside a chunk starts the sequence afresh from that step.
+    #[test]
+    fn the_state_resets_at_an_episode_boundary_inside_a_chunk() {
+        let device = Device::flex();
+        let (time, batch, boundary) = (10, 2, 6);
+        for cell in cells() {
+            let name = cell.type_name();
+            let net = recurrent_net(cell, &device);
+            let x = input(2, time, batch, &device);
+            // Sequence 1 starts a new episode at step 6; sequence 0 runs on.
+            let mut keep = vec![1.0f32; time * batch];
+            keep[boundary * batch + 1] = 0.0;
+            let keep = Tensor::<2>::from_data(TensorData::new(keep, [time, batch]), &device);
+            let (p, _, _) = net.forward_sequence(&[x.clone()], sequence(&net, batch, Some(keep)));
+            let p = values(p);
+            // The second episode of sequence 1 on its own, from a zero state.
+            let rows: Vec<f32> = values(x.clone())
+                .chunks(IN)
+                .enumerate()
+                .filter(|(r, _)| r % batch == 1 && r / batch >= boundary)
+                .flat_map(|(_, row)| row.to_vec())
+                .collect();
+            let alone =
+                Tensor::<2>::from_data(TensorData::new(rows, [time - boundary, IN]), &device);
+            let (p_alone, _, _) = net.forward_sequence(&[alone], sequence(&net, 1, None));
+            let from_reset: Vec<f32> = p
+                .chunks(2)
+                .enumerate()
+                .filter(|(r, _)| r % batch == 1 && r / batch >= boundary)
+                .flat_map(|(_, row)| row.to_vec())
+                .collect();
+            assert_close(
+                &from_reset,
+                &values(p_alone),
+                &format!("{name} after the reset"),
+            );
+            // Sequence 0 is unaffected by sequence 1's reset.
+            let (p_plain, _, _) = net.forward_sequence(&[x], sequence(&net, batch, None));
+            let plain = values(p_plain);
+            for r in (0..time * batch).filter(|r| r % batch == 0) {
+                assert_close(&p[r * 2..r * 2 + 2], &plain[r * 2..r * 2 + 2], name);
+            }
+            // Without the reset sequence 1 would have continued differently.
+            let differs = (boundary * batch..time * batch)
+                .filter(|r| r % batch == 1)
+                .any(|r| (p[r * 2] - plain[r * 2]).abs() > 1e-4);
+            assert!(differs, "{name}: the reset changes sequence 1's outputs");
+        }
+    }
+
+    fn cat_linear(parts: &[&Linear]) -> Linear {
+        let weight = Tensor::cat(parts.iter().map(|l| l.weight.val()).collect(), 1);
+        let bias = Tensor::cat(
+            parts
+                .iter()
+                .map(|l| l.bias.as_ref().unwrap().val())
+                .collect(),
+            0,
+        );
+        Linear {
+            weight: Param::from_tensor(weight),
+            bias: Some(Param::from_tensor(bias)),
+        }
+    }
+
+    /// The GRU cell computes what burn's own `Gru` (reset gate after the product) computes.
+    #[test]
+    fn the_gru_cell_matches_burns_gru() {
+        let device = Device::flex();
+        let (time, batch, units) = (7, 3, 4);
+        let reference = GruConfig::new(IN, units, true).init(&device);
+        let gates = [
+            &reference.update_gate,
+            &reference.reset_gate,
+            &reference.new_gate,
+        ];
+        let mut net = recurrent_net(Layer::Gru { units: 4 }, &device);
+        net.recurrent_input[0] = cat_linear(&gates.map(|g| &g.input_transform));
+        net.recurrent_hidden[0] = cat_linear(&gates.map(|g| &g.hidden_transform));
+        let x = input(3, time, batch, &device);
+        let mut seq = sequence(&net, batch, None);
+        let ours = net.recurrent(0, Cell::Gru, units, 0, x.clone(), &mut seq);
+        // burn's layout is batch-first.
+        let x3 = x.reshape([time, batch, IN]).swap_dims(0, 1);
+        let theirs = reference
+            .forward(x3, None)
+            .swap_dims(0, 1)
+            .reshape([time * batch, units]);
+        assert_close(&values(ours), &values(theirs), "gru");
+    }
+
+    /// The LSTM cell computes what burn's own `Lstm` computes (its two biases summed into one).
+    #[test]
+    fn the_lstm_cell_matches_burns_lstm() {
+        let device = Device::flex();
+        let (time, batch, units) = (7, 3, 4);
+        let reference = LstmConfig::new(IN, units, true).init(&device);
+        let forget = reference.forget_gate.as_ref().unwrap();
+        let gates = [
+            &reference.input_gate,
+            forget,
+            &reference.cell_gate,
+            &reference.output_gate,
+        ];
+        let mut input_proj = cat_linear(&gates.map(|g| &g.input_transform));
+        let hidden_proj = cat_linear(&gates.map(|g| &g.hidden_transform));
+        let summed = input_proj.bias.take().unwrap().val() + hidden_proj.bias.unwrap().val();
+        input_proj.bias = Some(Param::from_tensor(summed));
+        let mut net = recurrent_net(Layer::Lstm { units: 4 }, &device);
+        net.recurrent_input[0] = input_proj;
+        net.recurrent_hidden[0] = Linear {
+            weight: hidden_proj.weight,
+            bias: None,
+        };
+        let x = input(4, time, batch, &device);
+        let mut seq = sequence(&net, batch, None);
+        let ours = net.recurrent(0, Cell::Lstm, units, 0, x.clone(), &mut seq);
+        let x3 = x.reshape([time, batch, IN]).swap_dims(0, 1);
+        let (theirs, state) = reference.forward(x3, None);
+        let theirs = theirs.swap_dims(0, 1).reshape([time * batch, units]);
+        assert_close(&values(ours), &values(theirs), "lstm outputs");
+        assert_close(
+            &values(seq.state[1].clone()),
+            &values(state.cell),
+            "lstm cell state",
+        );
+    }
 
     #[test]
     fn the_tanh_formulation_matches_tanh() {
