@@ -5,4 +5,4 @@ pub mod init;
 pub mod network;
 pub mod params;
 
-pub use network::{CompileError, Network};
+pub use network::{CompileError, Network, Sequence};

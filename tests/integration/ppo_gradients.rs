@@ -97,6 +97,7 @@ fn joined_gradients_equal_the_direct_loss_gradient() {
         values: vec![0.0; rows],
         advantages: advantages.clone(),
         returns: returns.clone(),
+        sequences: None,
     };
     let mut base = config::base_config();
     config::merge(
@@ -105,8 +106,8 @@ fn joined_gradients_equal_the_direct_loss_gradient() {
     );
     let train_config: TrainConfig = config::finish(base).unwrap();
     let all: Vec<usize> = (0..rows).collect();
-    let (joined, stats) = learner
-        .loss_gradients(&batch, &all, &distribution, &train_config.ppo)
+    let (joined, stats, _) = learner
+        .loss_gradients(&batch, &all, None, &distribution, &train_config.ppo)
         .unwrap();
     assert!(
         stats.clip_fraction > 0.0 && stats.clip_fraction < 1.0,

@@ -4,7 +4,7 @@
 use angora_plugin_api::{DistributionHead, SenseSpec};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::nn::Network;
+use crate::nn::{Network, Sequence};
 
 /// A network ready for inference, with the mapping from an environment's senses to its inputs.
 #[derive(Clone)]
@@ -88,5 +88,74 @@ impl Actor {
             .collect();
         let (params, values) = self.net.forward(&tensors);
         (to_vec(params), to_vec(values))
+    }
+
+    /// Values of the recurrent state per sequence (the entries of
+    /// [`Network::state_sizes`] side by side); 0 for a feed-forward network.
+    pub fn memory_size(&self) -> usize {
+        self.net.state_sizes().iter().sum()
+    }
+
+    /// One recurrent step for `batch` sequences: the state comes in as `memory`
+    /// (`batch x memory_size`, row-major) and is replaced by the state after the step. `keep[b]`
+    /// is 0 where sequence `b` starts afresh (its state is reset before the step).
+    pub fn step(
+        &self,
+        inputs: &[Vec<f32>],
+        batch: usize,
+        memory: &mut [f32],
+        keep: &[f32],
+    ) -> (Vec<f32>, Vec<f32>) {
+        let tensors: Vec<Tensor<2>> = inputs
+            .iter()
+            .zip(&self.sizes)
+            .map(|(x, &n)| batch_tensor(x, batch, n, &self.device))
+            .collect();
+        let seq = Sequence {
+            batch,
+            state: memory_to_state(memory, batch, self.net.state_sizes(), &self.device),
+            keep: Some(batch_tensor(keep, 1, batch, &self.device)),
+            truncate: None,
+        };
+        let (params, values, state) = self.net.forward_sequence(&tensors, seq);
+        state_to_memory(state, batch, memory);
+        (to_vec(params), to_vec(values))
+    }
+}
+
+/// Splits per-sequence memory rows (`batch x sum(sizes)`) into one `[batch, size]` tensor per
+/// state entry.
+pub fn memory_to_state(
+    memory: &[f32],
+    batch: usize,
+    sizes: &[usize],
+    device: &Device,
+) -> Vec<Tensor<2>> {
+    let width: usize = sizes.iter().sum();
+    let mut offset = 0;
+    sizes
+        .iter()
+        .map(|&n| {
+            let mut values = Vec::with_capacity(batch * n);
+            for row in memory.chunks(width.max(1)).take(batch) {
+                values.extend_from_slice(&row[offset..offset + n]);
+            }
+            offset += n;
+            batch_tensor(&values, batch, n, device)
+        })
+        .collect()
+}
+
+/// Writes state tensors back into per-sequence memory rows (the inverse of
+/// [`memory_to_state`]).
+pub fn state_to_memory(state: Vec<Tensor<2>>, batch: usize, memory: &mut [f32]) {
+    let width = memory.len() / batch.max(1);
+    let mut offset = 0;
+    for entry in state {
+        let n = entry.dims()[1];
+        for (b, values) in to_vec(entry).chunks(n).enumerate() {
+            memory[b * width + offset..b * width + offset + n].copy_from_slice(values);
+        }
+        offset += n;
     }
 }

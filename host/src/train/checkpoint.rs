@@ -242,6 +242,7 @@ mod tests {
                 length: 2,
                 metrics: vec![],
                 discounted: 1.99,
+                memory: vec![0.25, -1.5],
             }],
         }
     }

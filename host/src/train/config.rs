@@ -68,6 +68,10 @@ pub struct PpoConfig {
     /// Bootstrap a truncated episode's return from the value of its last state (false: treat
     /// truncation as termination, as AngoraPy does).
     pub bootstrap_truncation: bool,
+    /// Recurrent models: the length L of the chunks trajectories are cut into for truncated
+    /// backpropagation through time. The horizon and the minibatch size must be multiples of
+    /// it.
+    pub tbptt_length: u32,
 }
 
 /// Experience gathering.
@@ -149,7 +153,8 @@ pub fn base_config() -> Value {
             "entropy_coef": 0.0,
             "max_grad_norm": 0.5,
             "normalize_advantages": true,
-            "bootstrap_truncation": true
+            "bootstrap_truncation": true,
+            "tbptt_length": 16
         },
         "gather": { "workers": 1, "envs_per_worker": 8, "horizon": 256 },
         "normalization": { "state": true, "reward": true, "clip": 10.0, "reward_discount": 0.99 }
@@ -399,6 +404,11 @@ impl TrainConfig {
             "must be in 1..=4096",
         )?;
         range("gather.horizon", g.horizon > 0, "must be at least 1")?;
+        range(
+            "ppo.tbptt_length",
+            (1..=65_536).contains(&p.tbptt_length),
+            "must be in 1..=65536",
+        )?;
         range(
             "normalization.clip",
             n.clip.is_finite() && n.clip > 0.0,

@@ -52,6 +52,11 @@ pub struct Episode {
 }
 
 /// What one worker gathered in one cycle, laid out step-major: row `t * envs + e`.
+///
+/// With a recurrent model, each environment's steps are cut into chunks of the TBPTT length;
+/// when an episode ends inside a chunk, the rest of the chunk is padding: the environment waits
+/// for the next chunk to start its next episode, and the padded rows are zero and masked out.
+/// Padding uses up horizon budget, as in AngoraPy.
 pub struct Rollout {
     /// Environments.
     pub envs: usize,
@@ -79,6 +84,16 @@ pub struct Rollout {
     pub episodes: Vec<Episode>,
     /// The normaliser statistics this worker added.
     pub increment: NormalizerState,
+    /// Per row, whether it is a real step (false: TBPTT padding).
+    pub mask: Vec<bool>,
+    /// Per row, 0 where the recurrent state is reset before the step (an episode's first step),
+    /// 1 where it carries over. Empty for feed-forward models.
+    pub keep: Vec<f32>,
+    /// Per environment, the recurrent state at the start of the cycle (zero for environments
+    /// starting an episode), `envs x memory size`.
+    pub initial_memory: Vec<f32>,
+    /// Padded rows.
+    pub padding: usize,
 }
 
 /// One environment with the state of its current episode.
@@ -108,6 +123,9 @@ pub struct EpisodeState {
     pub metrics: Vec<f64>,
     /// The discounted return the reward normaliser tracks.
     pub discounted: f64,
+    /// A recurrent policy's state for the episode's next step (empty for feed-forward models).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory: Vec<f32>,
 }
 
 impl EnvSlot {
@@ -200,6 +218,7 @@ impl EpisodeState {
             length: 0,
             metrics: metrics.iter().map(|a| a.initial()).collect(),
             discounted: 0.0,
+            memory: Vec::new(),
         }
     }
 }
@@ -222,6 +241,8 @@ pub struct GatherContext<'a> {
     pub reward_discount: f64,
     /// How each metric is aggregated per episode.
     pub metric_aggregates: &'a [MetricAggregate],
+    /// For recurrent models, the TBPTT chunk length (it divides the horizon).
+    pub tbptt: Option<usize>,
 }
 
 /// Why gathering stopped.
@@ -280,19 +301,36 @@ fn push_inputs(
     }
 }
 
-/// Refills `buffers` with the normalised network inputs of every environment's current state.
+/// Refills `buffers` with the normalised network inputs of every environment's current state;
+/// environments marked `waiting` contribute zeros (and no statistics).
 fn current_inputs(
     actor: &Actor,
     norm: &mut LocalNorm,
     slots: &[EnvSlot],
+    waiting: &[bool],
     buffers: &mut [Vec<f32>],
     clip: f64,
     learn: bool,
 ) {
     buffers.iter_mut().for_each(Vec::clear);
-    for slot in slots {
-        push_inputs(actor, norm, &slot.current, buffers, clip, learn);
+    for (slot, &wait) in slots.iter().zip(waiting) {
+        if wait {
+            for (buffer, &n) in buffers.iter_mut().zip(&actor.sizes) {
+                buffer.resize(buffer.len() + n, 0.0);
+            }
+        } else {
+            push_inputs(actor, norm, &slot.current, buffers, clip, learn);
+        }
     }
+}
+
+/// Per environment, 0 if its episode starts with the next step (its recurrent state resets),
+/// else 1.
+fn keep_flags(slots: &[EnvSlot]) -> Vec<f32> {
+    slots
+        .iter()
+        .map(|s| if s.state.length == 0 { 0.0 } else { 1.0 })
+        .collect()
 }
 
 /// Runs one worker's environments for one cycle.
@@ -307,10 +345,21 @@ pub fn gather(
     let rows = n_envs * horizon;
     let inputs_count = actor.slots.len();
     let dim = actor.action_dim;
+    let recurrent = ctx.tbptt.is_some();
+    let memory_size = actor.memory_size();
     let mut norm = LocalNorm {
         current: ctx.normalizers.clone(),
         increment: ctx.normalizers.empty_like(),
     };
+    // The recurrent state of every environment, side by side; zero where an episode starts.
+    let mut memory = vec![0.0f32; n_envs * memory_size];
+    if recurrent {
+        for (e, slot) in slots.iter().enumerate() {
+            if slot.state.length > 0 && slot.state.memory.len() == memory_size {
+                memory[e * memory_size..(e + 1) * memory_size].copy_from_slice(&slot.state.memory);
+            }
+        }
+    }
     let mut rollout = Rollout {
         envs: n_envs,
         horizon,
@@ -332,35 +381,73 @@ pub fn gather(
             senses: vec![],
             reward: None,
         },
+        mask: Vec::with_capacity(rows),
+        keep: Vec::with_capacity(if recurrent { rows } else { 0 }),
+        initial_memory: memory.clone(),
+        padding: 0,
     };
-    // Rows cut off by truncation, with the normalised inputs of the state they ended in.
+    // Rows cut off by truncation, with the normalised inputs of the state they ended in (and,
+    // for recurrent models, the state they would have continued with).
     let mut cut_rows: Vec<usize> = Vec::new();
     let mut cut_inputs: Vec<Vec<f32>> = vec![Vec::new(); inputs_count];
+    let mut cut_memory: Vec<f32> = Vec::new();
 
     let mut step_inputs: Vec<Vec<f32>> = vec![Vec::new(); inputs_count];
     let mut actions = vec![0.0f32; n_envs * dim];
     let mut log_probs = vec![0.0f32; n_envs];
+    // Environments whose episode ended inside the current TBPTT chunk.
+    let mut waiting = vec![false; n_envs];
     for t in 0..horizon {
-        current_inputs(actor, &mut norm, slots, &mut step_inputs, ctx.clip, true);
+        if ctx.tbptt.is_some_and(|l| t % l == 0) {
+            waiting.fill(false);
+        }
+        current_inputs(
+            actor,
+            &mut norm,
+            slots,
+            &waiting,
+            &mut step_inputs,
+            ctx.clip,
+            true,
+        );
         if step_inputs.iter().any(|b| b.iter().any(|v| !v.is_finite())) {
             return Err(GatherError::NonFinite {
                 what: "observation",
                 cycle: ctx.cycle,
             });
         }
-        let (params, values) = actor.forward(&step_inputs, n_envs);
+        let (params, values) = if recurrent {
+            let keep = keep_flags(slots);
+            let out = actor.step(&step_inputs, n_envs, &mut memory, &keep);
+            rollout.keep.extend_from_slice(&keep);
+            out
+        } else {
+            actor.forward(&step_inputs, n_envs)
+        };
         let seed = derive_seed(ctx.seed, purpose::SAMPLE, ctx.cycle, ctx.worker, t as u64);
         distribution.sample(&params, seed, &mut actions, &mut log_probs)?;
         for (buffer, step) in rollout.inputs.iter_mut().zip(&step_inputs) {
             buffer.extend_from_slice(step);
         }
-        rollout.actions.extend_from_slice(&actions);
-        rollout.log_probs.extend_from_slice(&log_probs);
-        rollout.values.extend(values.iter().map(|&v| f64::from(v)));
 
         for (e, slot) in slots.iter_mut().enumerate() {
             let row = t * n_envs + e;
+            if waiting[e] {
+                rollout.actions.extend(std::iter::repeat_n(0.0, dim));
+                rollout.log_probs.push(0.0);
+                rollout.values.push(0.0);
+                rollout.rewards.push(0.0);
+                rollout.terminated.push(false);
+                rollout.truncated.push(false);
+                rollout.mask.push(false);
+                rollout.padding += 1;
+                continue;
+            }
             let action = &actions[e * dim..(e + 1) * dim];
+            rollout.actions.extend_from_slice(action);
+            rollout.log_probs.push(log_probs[e]);
+            rollout.values.push(f64::from(values[e]));
+            rollout.mask.push(true);
             let step = slot.env.step(action)?;
             let (reward, terminated, truncated) = (step.reward, step.terminated, step.truncated);
             if !reward.is_finite() {
@@ -403,6 +490,7 @@ pub fn gather(
                     ctx.clip,
                     false,
                 );
+                cut_memory.extend_from_slice(&memory[e * memory_size..(e + 1) * memory_size]);
             }
             if terminated || truncated {
                 let finished = std::mem::replace(
@@ -423,6 +511,8 @@ pub fn gather(
                 let seed = EnvSlot::reset_seed(ctx.seed, slot.index, slot.state.episode);
                 slot.state.episode += 1;
                 slot.current.clone_from(slot.env.reset(Some(seed))?);
+                // The next episode starts with the next chunk.
+                waiting[e] = ctx.tbptt.is_some_and(|l| (t + 1) % l != 0);
             } else {
                 slot.current.clone_from(step.sensation);
             }
@@ -430,13 +520,44 @@ pub fn gather(
     }
 
     // Bootstrap values: the states after the horizon, and the states episodes were cut in.
-    current_inputs(actor, &mut norm, slots, &mut step_inputs, ctx.clip, false);
-    let (_, last) = actor.forward(&step_inputs, n_envs);
+    // (The recurrent state is not advanced: the next cycle starts from the same state.)
+    waiting.fill(false);
+    current_inputs(
+        actor,
+        &mut norm,
+        slots,
+        &waiting,
+        &mut step_inputs,
+        ctx.clip,
+        false,
+    );
+    let last = if recurrent {
+        let keep = keep_flags(slots);
+        actor
+            .step(&step_inputs, n_envs, &mut memory.clone(), &keep)
+            .1
+    } else {
+        actor.forward(&step_inputs, n_envs).1
+    };
     rollout.last_values = last.iter().map(|&v| f64::from(v)).collect();
     if !cut_rows.is_empty() {
-        let (_, cut_values) = actor.forward(&cut_inputs, cut_rows.len());
+        let n = cut_rows.len();
+        let cut_values = if recurrent {
+            actor.step(&cut_inputs, n, &mut cut_memory, &vec![1.0; n]).1
+        } else {
+            actor.forward(&cut_inputs, n).1
+        };
         for (&row, &v) in cut_rows.iter().zip(&cut_values) {
             rollout.truncation_values[row] = f64::from(v);
+        }
+    }
+    if recurrent {
+        for (e, slot) in slots.iter_mut().enumerate() {
+            slot.state.memory = if slot.state.length > 0 {
+                memory[e * memory_size..(e + 1) * memory_size].to_vec()
+            } else {
+                Vec::new()
+            };
         }
     }
     rollout.increment = norm.increment;

@@ -30,6 +30,8 @@ pub struct TrainedPolicy {
     steps: u64,
     inputs: Vec<Vec<f32>>,
     log_prob: [f32; 1],
+    /// A recurrent policy's state (empty for a feed-forward one).
+    memory: Vec<f32>,
 }
 
 /// A run's environment and its trained policy.
@@ -65,6 +67,7 @@ pub fn load_run(
     let net = params::load(net, &checkpoint.params);
     let actor = Actor::new(net, &setup.senses, &setup.head, device);
     let inputs = vec![Vec::new(); actor.slots.len()];
+    let memory = vec![0.0; actor.memory_size()];
     let policy = TrainedPolicy {
         actor,
         distribution: setup.distribution()?,
@@ -75,6 +78,7 @@ pub fn load_run(
         steps: 0,
         inputs,
         log_prob: [0.0],
+        memory,
     };
     Ok(LoadedRun {
         env: setup.env()?,
@@ -83,6 +87,10 @@ pub fn load_run(
 }
 
 impl Policy for TrainedPolicy {
+    fn start_episode(&mut self) {
+        self.memory.fill(0.0);
+    }
+
     fn act(&mut self, sensation: &Sensation, action: &mut [f32]) -> anyhow::Result<()> {
         for (slot, (&sense, buffer)) in self
             .actor
@@ -97,7 +105,11 @@ impl Policy for TrainedPolicy {
                 normalize(buffer, moments, self.clip);
             }
         }
-        let (params, _) = self.actor.forward(&self.inputs, 1);
+        let (params, _) = if self.memory.is_empty() {
+            self.actor.forward(&self.inputs, 1)
+        } else {
+            self.actor.step(&self.inputs, 1, &mut self.memory, &[1.0])
+        };
         if self.deterministic {
             self.distribution.mode(&params, action)?;
         } else {

@@ -11,13 +11,13 @@
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{
-    actor::{batch_tensor, to_vec},
+    actor::{batch_tensor, memory_to_state, to_vec},
     adam::{Adam, clip_global_norm},
     config::PpoConfig,
     gather::{derive_seed, purpose},
 };
 use crate::{
-    nn::{Network, params},
+    nn::{Network, Sequence, params},
     plugin::{CallError, DistributionInstance},
 };
 
@@ -39,6 +39,8 @@ pub struct Batch {
     pub advantages: Vec<f32>,
     /// Value targets.
     pub returns: Vec<f32>,
+    /// For recurrent models, how the rows form trajectories.
+    pub sequences: Option<Sequences>,
 }
 
 impl Batch {
@@ -46,6 +48,43 @@ impl Batch {
     pub fn rows(&self) -> usize {
         self.log_probs.len()
     }
+}
+
+/// The trajectory structure of a recurrent model's batch.
+///
+/// The rows come in blocks, one per gathering worker, of `block` trajectories each; within a
+/// block they are step-major. Trajectory `s` is environment `s % block` of block `s / block`.
+pub struct Sequences {
+    /// Trajectories in a block.
+    pub block: usize,
+    /// Trajectories in all.
+    pub count: usize,
+    /// Steps per trajectory (a multiple of the TBPTT length).
+    pub time: usize,
+    /// Per row, whether it is a real step (false: padding after an episode's end).
+    pub mask: Vec<bool>,
+    /// Per row, 0 where the recurrent state resets before the step, else 1.
+    pub keep: Vec<f32>,
+    /// Per trajectory, the recurrent state before its first step (`count x memory size`).
+    pub initial_memory: Vec<f32>,
+}
+
+impl Sequences {
+    /// The row of step `t` of trajectory `s`.
+    pub fn row(&self, s: usize, t: usize) -> usize {
+        (s / self.block) * self.block * self.time + t * self.block + s % self.block
+    }
+}
+
+/// The recurrent part of one minibatch: its trajectories' state before the window, and how
+/// often the gradient is cut.
+pub struct Window {
+    /// Trajectories in the minibatch.
+    pub batch: usize,
+    /// Their state before the window's first step, one tensor per state entry.
+    pub state: Vec<Tensor<2>>,
+    /// The TBPTT length.
+    pub truncate: usize,
 }
 
 /// Averages over one cycle's updates.
@@ -110,23 +149,16 @@ impl Learner {
         seed: u64,
         cycle: u64,
     ) -> Result<UpdateStats, UpdateError> {
-        let rows = batch.rows();
-        let minibatch = (config.minibatch_size as usize).min(rows);
         let mut stats = UpdateStats::default();
-        let mut order: Vec<usize> = (0..rows).collect();
         let mut update = 0u64;
         for epoch in 0..config.epochs {
-            shuffle(
-                &mut order,
-                derive_seed(seed, purpose::SHUFFLE, cycle, u64::from(epoch), 0),
-            );
-            for chunk in order.chunks(minibatch) {
-                if chunk.len() < minibatch && rows >= minibatch {
-                    // Drop the ragged end, as AngoraPy does, so every update sees the same size.
-                    continue;
-                }
-                let step = self
-                    .minibatch(batch, chunk, distribution, config, learning_rate)
+            let shuffle_seed = derive_seed(seed, purpose::SHUFFLE, cycle, u64::from(epoch), 0);
+            let mut step = |learner: &mut Learner,
+                            rows: &[usize],
+                            window: Option<Window>|
+             -> Result<Option<Vec<Tensor<2>>>, UpdateError> {
+                let (step, state) = learner
+                    .minibatch(batch, rows, window, distribution, config, learning_rate)
                     .map_err(|e| match e {
                         StepError::Call(c) => UpdateError::Call(c),
                         StepError::NonFinite(what, value) => UpdateError::NonFinite {
@@ -143,6 +175,56 @@ impl Learner {
                 stats.clip_fraction += step.clip_fraction;
                 stats.grad_norm += step.grad_norm;
                 update += 1;
+                Ok(state)
+            };
+            match &batch.sequences {
+                None => {
+                    let rows = batch.rows();
+                    let minibatch = (config.minibatch_size as usize).min(rows);
+                    let mut order: Vec<usize> = (0..rows).collect();
+                    shuffle(&mut order, shuffle_seed);
+                    for chunk in order.chunks(minibatch) {
+                        if chunk.len() < minibatch && rows >= minibatch {
+                            // Drop the ragged end, as AngoraPy does, so every update sees the
+                            // same size.
+                            continue;
+                        }
+                        step(self, chunk, None)?;
+                    }
+                }
+                Some(seqs) => {
+                    let l = config.tbptt_length as usize;
+                    let (group, width) = tile(
+                        config.minibatch_size as usize / l,
+                        seqs.time / l,
+                        seqs.count,
+                    );
+                    let mut order: Vec<usize> = (0..seqs.count).collect();
+                    shuffle(&mut order, shuffle_seed);
+                    for trajectories in order.chunks(group) {
+                        if trajectories.len() < group {
+                            continue;
+                        }
+                        // The windows of a group of trajectories go in order, each starting
+                        // from the state the previous one ended in.
+                        let mut state = self.initial_state(seqs, trajectories);
+                        for w in 0..seqs.time / (width * l) {
+                            let rows: Vec<usize> = (w * width * l..(w + 1) * width * l)
+                                .flat_map(|t| trajectories.iter().map(move |&s| seqs.row(s, t)))
+                                .collect();
+                            let window = Window {
+                                batch: group,
+                                state,
+                                truncate: l,
+                            };
+                            state = step(self, &rows, Some(window))?
+                                .expect("a recurrent step returns its state")
+                                .into_iter()
+                                .map(Tensor::detach)
+                                .collect();
+                        }
+                    }
+                }
             }
         }
         let n = update.max(1) as f64;
@@ -156,15 +238,28 @@ impl Learner {
         Ok(stats)
     }
 
+    /// The recurrent state of `trajectories` at the start of the cycle, on the autodiff device.
+    pub fn initial_state(&self, seqs: &Sequences, trajectories: &[usize]) -> Vec<Tensor<2>> {
+        let sizes = self.net.state_sizes();
+        let width: usize = sizes.iter().sum();
+        let mut memory = Vec::with_capacity(trajectories.len() * width);
+        for &s in trajectories {
+            memory.extend_from_slice(&seqs.initial_memory[s * width..(s + 1) * width]);
+        }
+        memory_to_state(&memory, trajectories.len(), sizes, &self.device)
+    }
+
     fn minibatch(
         &mut self,
         batch: &Batch,
         rows: &[usize],
+        window: Option<Window>,
         distribution: &DistributionInstance,
         config: &PpoConfig,
         learning_rate: f64,
-    ) -> Result<UpdateStats, StepError> {
-        let (mut flat, mut stats) = self.gradients(batch, rows, distribution, config)?;
+    ) -> Result<(UpdateStats, Option<Vec<Tensor<2>>>), StepError> {
+        let (mut flat, mut stats, state) =
+            self.gradients(batch, rows, window, distribution, config)?;
         let norm = match config.max_grad_norm {
             Some(max) => clip_global_norm(&mut flat, max),
             None => super::adam::global_norm(&flat),
@@ -176,19 +271,21 @@ impl Learner {
         self.adam.step(&mut self.params, &flat, learning_rate);
         // Cloning a module only clones tensor handles; `load` then replaces every value.
         self.net = params::load(self.net.clone(), &self.params);
-        Ok(stats)
+        Ok((stats, state))
     }
 
     /// The gradient of the PPO loss on the minibatch `rows` with respect to the flat
-    /// parameters (before clipping), and the loss terms.
+    /// parameters (before clipping), the loss terms, and for a recurrent minibatch (`rows`
+    /// time-major over the window's trajectories) the state after the window.
     pub fn loss_gradients(
         &self,
         batch: &Batch,
         rows: &[usize],
+        window: Option<Window>,
         distribution: &DistributionInstance,
         config: &PpoConfig,
-    ) -> Result<(Vec<f32>, UpdateStats), UpdateError> {
-        self.gradients(batch, rows, distribution, config)
+    ) -> Result<(Vec<f32>, UpdateStats, Option<Vec<Tensor<2>>>), UpdateError> {
+        self.gradients(batch, rows, window, distribution, config)
             .map_err(|e| match e {
                 StepError::Call(c) => UpdateError::Call(c),
                 StepError::NonFinite(what, value) => UpdateError::NonFinite {
@@ -204,13 +301,32 @@ impl Learner {
         &self,
         batch: &Batch,
         rows: &[usize],
+        window: Option<Window>,
         distribution: &DistributionInstance,
         config: &PpoConfig,
-    ) -> Result<(Vec<f32>, UpdateStats), StepError> {
+    ) -> Result<(Vec<f32>, UpdateStats, Option<Vec<Tensor<2>>>), StepError> {
         let m = rows.len();
+        // Padding rows take part in the forward pass (as zeros, so whatever they hold cannot
+        // reach a valid row) and in nothing else.
+        let valid: Vec<bool> = match &batch.sequences {
+            Some(seqs) => rows.iter().map(|&r| seqs.mask[r]).collect(),
+            None => vec![true; m],
+        };
+        let n_valid = valid.iter().filter(|&&v| v).count();
         let gather = |data: &[f32], width: usize| -> Vec<f32> {
             let mut out = Vec::with_capacity(m * width);
-            for &r in rows {
+            for (&r, &ok) in rows.iter().zip(&valid) {
+                if ok {
+                    out.extend_from_slice(&data[r * width..(r + 1) * width]);
+                } else {
+                    out.resize(out.len() + width, 0.0);
+                }
+            }
+            out
+        };
+        let valid_rows = |data: &[f32], width: usize| -> Vec<f32> {
+            let mut out = Vec::with_capacity(n_valid * width);
+            for (&r, _) in rows.iter().zip(&valid).filter(|(_, ok)| **ok) {
                 out.extend_from_slice(&data[r * width..(r + 1) * width]);
             }
             out
@@ -221,27 +337,61 @@ impl Learner {
             .zip(&batch.sizes)
             .map(|(data, &size)| batch_tensor(&gather(data, size), m, size, &self.device))
             .collect();
-        let actions = gather(&batch.actions, batch.action_dim);
-        let old_log_probs = gather(&batch.log_probs, 1);
-        let old_values = gather(&batch.values, 1);
-        let advantages = gather(&batch.advantages, 1);
-        let returns = gather(&batch.returns, 1);
+        let actions = valid_rows(&batch.actions, batch.action_dim);
+        let old_log_probs = valid_rows(&batch.log_probs, 1);
+        let advantages = valid_rows(&batch.advantages, 1);
 
-        let (head, values) = self.net.forward(&inputs);
+        let (head, values, state) = match window {
+            None => {
+                let (head, values) = self.net.forward(&inputs);
+                (head, values, None)
+            }
+            Some(window) => {
+                let seqs = batch
+                    .sequences
+                    .as_ref()
+                    .expect("a window belongs to a recurrent batch");
+                let time = m / window.batch;
+                let keep = batch_tensor(&gather(&seqs.keep, 1), time, window.batch, &self.device);
+                let seq = Sequence {
+                    batch: window.batch,
+                    state: window.state,
+                    keep: Some(keep),
+                    truncate: Some(window.truncate),
+                };
+                let (head, values, state) = self.net.forward_sequence(&inputs, seq);
+                (head, values, Some(state))
+            }
+        };
         let head_values = to_vec(head.clone());
-        let param_size = head_values.len() / m;
-        let mut log_probs = vec![0.0f32; m];
-        let mut d_log_prob = vec![0.0f32; m * param_size];
-        distribution.log_prob(&head_values, &actions, &mut log_probs, &mut d_log_prob)?;
-        let mut entropy = vec![0.0f32; m];
-        let mut d_entropy = vec![0.0f32; m * param_size];
-        distribution.entropy(&head_values, &mut entropy, &mut d_entropy)?;
+        let param_size = head_values.len() / m.max(1);
+        let valid_head: Vec<f32> = if n_valid == m {
+            head_values
+        } else {
+            head_values
+                .chunks(param_size)
+                .zip(&valid)
+                .filter(|(_, ok)| **ok)
+                .flat_map(|(p, _)| p.iter().copied())
+                .collect()
+        };
+        let mut log_probs = vec![0.0f32; n_valid];
+        let mut d_log_prob = vec![0.0f32; n_valid * param_size];
+        distribution.log_prob(&valid_head, &actions, &mut log_probs, &mut d_log_prob)?;
+        let mut entropy = vec![0.0f32; n_valid];
+        let mut d_entropy = vec![0.0f32; n_valid * param_size];
+        distribution.entropy(&valid_head, &mut entropy, &mut d_entropy)?;
 
-        // dL/dP for L = mean(-min(r A, clip(r) A)) - c_e mean(H).
+        // dL/dP for L = mean(-min(r A, clip(r) A)) - c_e mean(H), means over valid rows.
         let (lo, hi) = (1.0 - config.clip, 1.0 + config.clip);
         let mut grad = vec![0.0f32; m * param_size];
         let mut stats = UpdateStats::default();
-        for i in 0..m {
+        let valid_positions = valid
+            .iter()
+            .enumerate()
+            .filter(|(_, ok)| **ok)
+            .map(|(i, _)| i);
+        for (i, row) in valid_positions.enumerate() {
             let log_ratio = f64::from(log_probs[i]) - f64::from(old_log_probs[i]);
             let ratio = log_ratio.exp();
             let advantage = f64::from(advantages[i]);
@@ -258,32 +408,42 @@ impl Learner {
             } else {
                 0.0
             };
-            let row = i * param_size..(i + 1) * param_size;
-            for ((g, &dl), &dh) in grad[row.clone()]
+            let src = i * param_size..(i + 1) * param_size;
+            let dst = row * param_size..(row + 1) * param_size;
+            for ((g, &dl), &dh) in grad[dst]
                 .iter_mut()
-                .zip(&d_log_prob[row.clone()])
-                .zip(&d_entropy[row])
+                .zip(&d_log_prob[src.clone()])
+                .zip(&d_entropy[src])
             {
-                *g = ((d_policy * f64::from(dl) - config.entropy_coef * f64::from(dh)) / m as f64)
-                    as f32;
+                *g = ((d_policy * f64::from(dl) - config.entropy_coef * f64::from(dh))
+                    / n_valid as f64) as f32;
             }
         }
-        stats.entropy = entropy.iter().map(|&h| f64::from(h)).sum::<f64>() / m as f64;
-        stats.policy_loss /= m as f64;
-        stats.approx_kl /= m as f64;
-        stats.clip_fraction /= m as f64;
+        let n = n_valid.max(1) as f64;
+        stats.entropy = entropy.iter().map(|&h| f64::from(h)).sum::<f64>() / n;
+        stats.policy_loss /= n;
+        stats.approx_kl /= n;
+        stats.clip_fraction /= n;
 
         let grad = Tensor::<2>::from_data(TensorData::new(grad, [m, param_size]), &self.device);
         let surrogate = (head * grad).sum();
-        let returns = Tensor::<1>::from_data(TensorData::new(returns, [m]), &self.device);
-        let value_loss = if config.clip_value {
-            let old = Tensor::<1>::from_data(TensorData::new(old_values, [m]), &self.device);
+        let column =
+            |values: Vec<f32>| Tensor::<1>::from_data(TensorData::new(values, [m]), &self.device);
+        let returns = column(gather(&batch.returns, 1));
+        let squared = if config.clip_value {
+            let old = column(gather(&batch.values, 1));
             let clipped = old.clone() + (values.clone() - old).clamp(-config.clip, config.clip);
             let a = (values - returns.clone()).square();
             let b = (clipped - returns).square();
-            a.max_pair(b).mean() * 0.5
+            a.max_pair(b)
         } else {
-            (values - returns).square().mean() * 0.5
+            (values - returns).square()
+        };
+        let value_loss = if n_valid == m {
+            squared.mean() * 0.5
+        } else {
+            let mask = column(valid.iter().map(|&ok| f32::from(u8::from(ok))).collect());
+            (squared * mask).sum() * (0.5 / n)
         };
         stats.value_loss = f64::from(to_vec(value_loss.clone())[0]);
         let total = surrogate + value_loss * config.value_coef;
@@ -293,8 +453,21 @@ impl Learner {
             return Err(StepError::NonFinite("loss", loss));
         }
         let grads = total.backward();
-        Ok((params::gradients(&self.net, &grads), stats))
+        Ok((params::gradients(&self.net, &grads), stats, state))
     }
+}
+
+/// The shape of a recurrent minibatch of `chunks` TBPTT chunks: `(trajectories, consecutive
+/// chunks per trajectory)`. As AngoraPy, it prefers long runs of consecutive chunks ("width
+/// first"): the widest divisor of `per_trajectory` that also divides `chunks`, then as many
+/// trajectories as make up the rest (at most `trajectories`, at least one).
+pub fn tile(chunks: usize, per_trajectory: usize, trajectories: usize) -> (usize, usize) {
+    let chunks = chunks.max(1);
+    let width = (1..=per_trajectory.min(chunks))
+        .rev()
+        .find(|w| per_trajectory % w == 0 && chunks % w == 0)
+        .unwrap_or(1);
+    ((chunks / width).clamp(1, trajectories.max(1)), width)
 }
 
 enum StepError {

@@ -32,7 +32,7 @@ use super::{
     gae::{Trajectory, advantages},
     gather::{EnvSlot, GatherContext, GatherError, RestoreError, Rollout, gather},
     normalize::NormalizerState,
-    ppo::{Batch, Learner, UpdateError, UpdateStats},
+    ppo::{Batch, Learner, Sequences, UpdateError, UpdateStats},
     setup::{Provenance, Setup, SetupError},
 };
 use crate::{
@@ -330,6 +330,7 @@ impl<'r> Trainer<'r> {
             self.config.normalization.reward_discount,
         );
         let aggregates = &self.metric_aggregates;
+        let tbptt = (self.actor.memory_size() > 0).then_some(self.config.ppo.tbptt_length as usize);
         let results: Vec<Result<Rollout, GatherError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .workers
@@ -347,6 +348,7 @@ impl<'r> Trainer<'r> {
                             clip,
                             reward_discount,
                             metric_aggregates: aggregates,
+                            tbptt,
                         };
                         gather(&ctx, &mut worker.slots, &actor, &worker.distribution)
                     })
@@ -373,6 +375,7 @@ impl<'r> Trainer<'r> {
         let p = &self.config.ppo;
         let sizes = self.actor.sizes.clone();
         let action_dim = self.actor.action_dim;
+        let recurrent = self.actor.memory_size() > 0;
         let mut batch = Batch {
             inputs: vec![Vec::new(); sizes.len()],
             sizes,
@@ -382,7 +385,9 @@ impl<'r> Trainer<'r> {
             values: Vec::new(),
             advantages: Vec::new(),
             returns: Vec::new(),
+            sequences: None,
         };
+        let mut mask = Vec::new();
         for r in rollouts {
             for (all, mine) in batch.inputs.iter_mut().zip(&r.inputs) {
                 all.extend_from_slice(mine);
@@ -390,16 +395,20 @@ impl<'r> Trainer<'r> {
             batch.actions.extend_from_slice(&r.actions);
             batch.log_probs.extend_from_slice(&r.log_probs);
             batch.values.extend(r.values.iter().map(|&v| v as f32));
+            mask.extend_from_slice(&r.mask);
             let rows = r.envs * r.horizon;
             let (mut adv, mut ret) = (vec![0.0; rows], vec![0.0; rows]);
-            // Each environment's trajectory is a strided column of the step-major rows.
+            // Each environment's trajectory is a strided column of the step-major rows; padding
+            // (which only follows an episode's end) is left out.
             for e in 0..r.envs {
-                let column = |data: &[f64]| -> Vec<f64> {
-                    (0..r.horizon).map(|t| data[t * r.envs + e]).collect()
-                };
-                let flags = |data: &[bool]| -> Vec<bool> {
-                    (0..r.horizon).map(|t| data[t * r.envs + e]).collect()
-                };
+                let steps: Vec<usize> = (0..r.horizon)
+                    .map(|t| t * r.envs + e)
+                    .filter(|&row| r.mask[row])
+                    .collect();
+                let column =
+                    |data: &[f64]| -> Vec<f64> { steps.iter().map(|&i| data[i]).collect() };
+                let flags =
+                    |data: &[bool]| -> Vec<bool> { steps.iter().map(|&i| data[i]).collect() };
                 let (rewards, values, cut) = (
                     column(&r.rewards),
                     column(&r.values),
@@ -414,7 +423,7 @@ impl<'r> Trainer<'r> {
                     truncation_values: &cut,
                     last_value: r.last_values[e],
                 };
-                let (mut a, mut g) = (vec![0.0; r.horizon], vec![0.0; r.horizon]);
+                let (mut a, mut g) = (vec![0.0; steps.len()], vec![0.0; steps.len()]);
                 advantages(
                     &trajectory,
                     p.discount,
@@ -423,28 +432,51 @@ impl<'r> Trainer<'r> {
                     &mut a,
                     &mut g,
                 );
-                for t in 0..r.horizon {
-                    adv[t * r.envs + e] = a[t];
-                    ret[t * r.envs + e] = g[t];
+                for (k, &row) in steps.iter().enumerate() {
+                    adv[row] = a[k];
+                    ret[row] = g[k];
                 }
             }
             batch.advantages.extend(adv.iter().map(|&a| a as f32));
             batch.returns.extend(ret.iter().map(|&g| g as f32));
         }
         if p.normalize_advantages {
-            let n = batch.advantages.len() as f64;
-            let mean = batch.advantages.iter().map(|&a| f64::from(a)).sum::<f64>() / n;
-            let var = batch
-                .advantages
-                .iter()
-                .map(|&a| (f64::from(a) - mean).powi(2))
-                .sum::<f64>()
-                / n;
+            let valid = || {
+                batch
+                    .advantages
+                    .iter()
+                    .zip(&mask)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(&a, _)| f64::from(a))
+            };
+            let n = valid().count().max(1) as f64;
+            let mean = valid().sum::<f64>() / n;
+            let var = valid().map(|a| (a - mean).powi(2)).sum::<f64>() / n;
             let std = var.sqrt().max(1e-8);
-            batch
-                .advantages
-                .iter_mut()
-                .for_each(|a| *a = ((f64::from(*a) - mean) / std) as f32);
+            for (a, &ok) in batch.advantages.iter_mut().zip(&mask) {
+                *a = if ok {
+                    ((f64::from(*a) - mean) / std) as f32
+                } else {
+                    0.0
+                };
+            }
+        }
+        if recurrent {
+            let block = rollouts.first().map_or(0, |r| r.envs);
+            batch.sequences = Some(Sequences {
+                block,
+                count: rollouts.iter().map(|r| r.envs).sum(),
+                time: rollouts.first().map_or(0, |r| r.horizon),
+                mask,
+                keep: rollouts
+                    .iter()
+                    .flat_map(|r| r.keep.iter().copied())
+                    .collect(),
+                initial_memory: rollouts
+                    .iter()
+                    .flat_map(|r| r.initial_memory.iter().copied())
+                    .collect(),
+            });
         }
         batch
     }
@@ -533,6 +565,8 @@ impl<'r> Trainer<'r> {
                 self.progress.best_return = mean_return;
             }
             let seconds = gather_seconds + update_seconds;
+            let padding =
+                rollouts.iter().map(|r| r.padding).sum::<usize>() as f64 / per_cycle as f64;
             let line = json!({
                 "cycle": self.progress.cycles,
                 "steps": self.progress.steps,
@@ -545,6 +579,7 @@ impl<'r> Trainer<'r> {
                 "update": stats_json(&stats),
                 "gather_seconds": gather_seconds,
                 "update_seconds": update_seconds,
+                "tbptt_padding": padding,
                 "steps_per_second": per_cycle as f64 / seconds.max(1e-9),
             });
             append_line(&metrics_path, &line)?;

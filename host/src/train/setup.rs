@@ -236,6 +236,20 @@ impl<'r> Setup<'r> {
                 model: config.model.name.clone(),
                 error,
             })?;
+        if model.is_recurrent() {
+            let l = config.ppo.tbptt_length;
+            for (key, value) in [
+                ("gather.horizon", config.gather.horizon),
+                ("ppo.minibatch_size", config.ppo.minibatch_size),
+            ] {
+                if value % l != 0 {
+                    return Err(SetupError::Mismatch(format!(
+                        "model '{}' is recurrent, so {key} ({value}) must be a multiple of ppo.tbptt_length ({l}): trajectories are cut into chunks of that length",
+                        config.model.name
+                    )));
+                }
+            }
+        }
         // One reset proves the stack produces what it declares.
         env.reset(Some(config.seed))?;
 

@@ -39,7 +39,7 @@ impl Component for FeedForward {
 
 /// Adds input nodes for `senses` (flattening any of rank above one), concatenates them if
 /// there are several, and returns the name of the resulting vector node.
-fn inputs(spec: &mut ModelSpec, prefix: &str, senses: &[(&str, usize)]) -> String {
+pub(crate) fn inputs(spec: &mut ModelSpec, prefix: &str, senses: &[(&str, usize)]) -> String {
     let mut names = Vec::new();
     for &(sense, rank) in senses {
         let mut node = spec.add(
@@ -61,19 +61,24 @@ fn inputs(spec: &mut ModelSpec, prefix: &str, senses: &[(&str, usize)]) -> Strin
     spec.add(format!("{prefix}inputs"), Layer::Concat, &refs)
 }
 
-impl FeedForward {
-    fn trunk(&self, spec: &mut ModelSpec, prefix: &str, input: String) -> String {
-        let mut last = input;
-        for (i, &units) in self.config.hidden.iter().enumerate() {
-            let layer = Layer::Dense {
-                units,
-                activation: self.config.activation,
-                init_gain: None,
-            };
-            last = spec.add(format!("{prefix}dense{i}"), layer, &[&last]);
-        }
-        last
+/// Adds dense layers of `hidden` units after `input`; returns the last one's name.
+pub(crate) fn dense_stack(
+    spec: &mut ModelSpec,
+    prefix: &str,
+    input: String,
+    hidden: &[u32],
+    activation: Activation,
+) -> String {
+    let mut last = input;
+    for (i, &units) in hidden.iter().enumerate() {
+        let layer = Layer::Dense {
+            units,
+            activation,
+            init_gain: None,
+        };
+        last = spec.add(format!("{prefix}dense{i}"), layer, &[&last]);
     }
+    last
 }
 
 impl ModelArchitecture for FeedForward {
@@ -87,47 +92,62 @@ impl ModelArchitecture for FeedForward {
     }
 
     fn build(&self, request: &ModelRequest) -> Result<ModelSpec, PluginError> {
-        let senses: Vec<(&str, usize)> = request
-            .inputs
-            .iter()
-            .filter(|s| is_standard_sense(&s.name))
-            .map(|s| (s.name.as_str(), s.shape.len()))
-            .collect();
-        let policy_senses: Vec<_> = senses
-            .iter()
-            .copied()
-            .filter(|(n, _)| *n != ASYMMETRIC)
-            .collect();
-        if policy_senses.is_empty() {
-            return Err(PluginError::unsupported(
-                "the task provides no sense the policy may read (vision, touch, proprioception or goal)",
-            ));
-        }
-        let asymmetric: Vec<_> = senses
-            .iter()
-            .copied()
-            .filter(|(n, _)| *n == ASYMMETRIC)
-            .collect();
-
-        let mut spec = ModelSpec::new();
-        let policy_in = inputs(&mut spec, "policy/", &policy_senses);
-        let policy_latent = self.trunk(&mut spec, "policy/", policy_in);
-        spec.add("policy/head", Layer::PolicyHead, &[&policy_latent]);
-
-        let value_latent = if self.config.shared {
-            if asymmetric.is_empty() {
-                policy_latent
-            } else {
-                let extra = inputs(&mut spec, "value/", &asymmetric);
-                spec.add("value/inputs", Layer::Concat, &[&policy_latent, &extra])
-            }
-        } else {
-            let value_in = inputs(&mut spec, "value/", &senses);
-            self.trunk(&mut spec, "value/", value_in)
-        };
-        spec.add("value/head", Layer::ValueHead, &[&value_latent]);
-        Ok(spec)
+        let c = &self.config;
+        actor_critic(request, c.shared, |spec, prefix, input| {
+            dense_stack(spec, prefix, input, &c.hidden, c.activation)
+        })
     }
+}
+
+/// The actor-critic layout shared by the architectures of this plugin: the policy path reads
+/// every standard sense except `asymmetric`; the value path either sits on the policy's latent
+/// (`shared`, with `asymmetric` concatenated in when present) or is a second copy of the trunk
+/// over all senses. `trunk(spec, prefix, input)` adds a trunk and returns its output node.
+pub(crate) fn actor_critic(
+    request: &ModelRequest,
+    shared: bool,
+    trunk: impl Fn(&mut ModelSpec, &str, String) -> String,
+) -> Result<ModelSpec, PluginError> {
+    let senses: Vec<(&str, usize)> = request
+        .inputs
+        .iter()
+        .filter(|s| is_standard_sense(&s.name))
+        .map(|s| (s.name.as_str(), s.shape.len()))
+        .collect();
+    let policy_senses: Vec<_> = senses
+        .iter()
+        .copied()
+        .filter(|(n, _)| *n != ASYMMETRIC)
+        .collect();
+    if policy_senses.is_empty() {
+        return Err(PluginError::unsupported(
+            "the task provides no sense the policy may read (vision, touch, proprioception or goal)",
+        ));
+    }
+    let asymmetric: Vec<_> = senses
+        .iter()
+        .copied()
+        .filter(|(n, _)| *n == ASYMMETRIC)
+        .collect();
+
+    let mut spec = ModelSpec::new();
+    let policy_in = inputs(&mut spec, "policy/", &policy_senses);
+    let policy_latent = trunk(&mut spec, "policy/", policy_in);
+    spec.add("policy/head", Layer::PolicyHead, &[&policy_latent]);
+
+    let value_latent = if shared {
+        if asymmetric.is_empty() {
+            policy_latent
+        } else {
+            let extra = inputs(&mut spec, "value/", &asymmetric);
+            spec.add("value/inputs", Layer::Concat, &[&policy_latent, &extra])
+        }
+    } else {
+        let value_in = inputs(&mut spec, "value/", &senses);
+        trunk(&mut spec, "value/", value_in)
+    };
+    spec.add("value/head", Layer::ValueHead, &[&value_latent]);
+    Ok(spec)
 }
 
 #[cfg(test)]
