@@ -6,4 +6,5 @@ mod components;
 mod loading;
 mod out_of_tree;
 mod ppo_gradients;
+mod tbptt;
 mod training;

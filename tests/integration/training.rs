@@ -168,7 +168,16 @@ fn bad_training_input_exits_with_code_two_and_says_why() {
         ),
         (
             vec!["--model".into(), "enormous".into()],
-            "available models: deeper, simple, wider",
+            "available models: deeper, deeper-gru, deeper-lstm, deeper-rnn, simple,",
+        ),
+        (
+            vec![
+                "--model".into(),
+                "simple-gru".into(),
+                "--set".into(),
+                "gather.horizon=40".into(),
+            ],
+            "gather.horizon (40) must be a multiple of ppo.tbptt_length (16)",
         ),
         (
             vec!["--distribution".into(), "cauchy".into()],
