@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Trains the classic-control benchmarks with 3 seeds each and evaluates every run over 100
-# episodes with the deterministic policy of its final (last) checkpoint. Prints one line per run and
-# writes runs/results/<task>-s<seed>/ (a run directory each) plus runs/results/summary.jsonl.
+# Trains the learning benchmarks with 3 seeds each and evaluates every run over 100 episodes
+# with the deterministic policy of its final (last) checkpoint. Prints one line per run and
+# writes runs/results/<experiment>-s<seed>/ (a run directory each) plus
+# runs/results/summary.jsonl.
 #
-# Usage: scripts/learning-results.sh [TASK ...]   (default: all classic tasks)
+# Usage: scripts/learning-results.sh [EXPERIMENT ...]   (default: all of them)
 # The exact command of every run is printed; docs/results.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,28 +13,37 @@ angora=target/release/angora
 out=runs/results
 mkdir -p "$out"
 
-# task | steps | extra training flags
-declare -A STEPS=(
-  [CartPole-v1]=100000
-  [Acrobot-v1]=300000
-  [MountainCar-v0]=1000000
-  [MountainCarContinuous-v0]=300000
-  [Pendulum-v1]=500000
+# experiment -> "task|steps|extra training flags"
+declare -A EXPERIMENTS=(
+  # Feed-forward on the full observations (issue 3).
+  [CartPole-v1]="CartPole-v1|100000|"
+  [Acrobot-v1]="Acrobot-v1|300000|"
+  [MountainCar-v0]="MountainCar-v0|1000000|"
+  [MountainCarContinuous-v0]="MountainCarContinuous-v0|300000|"
+  [Pendulum-v1]="Pendulum-v1|500000|--distribution beta"
+  # Velocity-free observations: feed-forward against recurrent (issue 4). The recurrent
+  # Pendulum runs use 32 environments of 128 steps per cycle (the same 4096 transitions as the
+  # pendulum_beta preset) so that a minibatch of 512 holds 4 whole trajectories.
+  [CartPoleNoVel-v1]="CartPoleNoVel-v1|100000|"
+  [CartPoleNoVel-v1-gru]="CartPoleNoVel-v1|100000|--preset cartpole_recurrent --model simple-gru"
+  [PendulumNoVel-v1]="PendulumNoVel-v1|500000|--distribution beta"
+  [PendulumNoVel-v1-gru]="PendulumNoVel-v1|500000|--distribution beta --model simple-gru --set gather.envs_per_worker=32 --set gather.horizon=128"
 )
-declare -A FLAGS=(
-  [CartPole-v1]=""
-  [Acrobot-v1]=""
-  [MountainCar-v0]=""
-  [MountainCarContinuous-v0]=""
-  [Pendulum-v1]="--distribution beta"
-)
-tasks=("$@")
-[ ${#tasks[@]} -eq 0 ] && tasks=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1)
-for task in "${tasks[@]}"; do
+ORDER=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
+  CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru)
+experiments=("$@")
+[ ${#experiments[@]} -eq 0 ] && experiments=("${ORDER[@]}")
+for name in "${experiments[@]}"; do
+  spec=${EXPERIMENTS[$name]:-}
+  if [ -z "$spec" ]; then
+    echo "unknown experiment '$name'; known: ${ORDER[*]}" >&2
+    exit 2
+  fi
+  IFS='|' read -r task steps flags <<<"$spec"
   for seed in 1 2 3; do
-    dir="$out/$task-s$seed"
+    dir="$out/$name-s$seed"
     rm -rf "$dir"
-    cmd="$angora -q train --task $task --steps ${STEPS[$task]} --seed $seed ${FLAGS[$task]} --out $dir"
+    cmd="$angora -q train --task $task --steps $steps --seed $seed $flags --out $dir"
     echo "\$ $cmd"
     start=$(date +%s.%N)
     $cmd
@@ -41,13 +51,14 @@ for task in "${tasks[@]}"; do
     eval_json=$($angora -q eval "$dir" --checkpoint last --episodes 100 --seed 1000 --json)
     mean=$(echo "$eval_json" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["mean_return"], 2))')
     secs=$(python3 -c "print(round($end - $start, 1))")
-    echo "$task seed $seed: mean return over 100 episodes $mean (training $secs s)"
-    python3 - "$task" "$seed" "${STEPS[$task]}" "$secs" "$cmd" <<PY >> "$out/summary.jsonl"
+    echo "$name seed $seed: mean return over 100 episodes $mean (training $secs s)"
+    python3 - "$name" "$task" "$seed" "$steps" "$secs" "$cmd" <<PY >> "$out/summary.jsonl"
 import json, sys
 report = json.loads('''$eval_json''')
-task, seed, steps, secs, cmd = sys.argv[1:]
-print(json.dumps({"task": task, "seed": int(seed), "steps": int(steps), "train_seconds": float(secs),
-                  "command": cmd, "mean_return": report["mean_return"], "std_return": report["std_return"]}))
+name, task, seed, steps, secs, cmd = sys.argv[1:]
+print(json.dumps({"experiment": name, "task": task, "seed": int(seed), "steps": int(steps),
+                  "train_seconds": float(secs), "command": cmd,
+                  "mean_return": report["mean_return"], "std_return": report["std_return"]}))
 PY
   done
 done

@@ -49,30 +49,27 @@ fn cartpole_learns_far_above_random_play() {
     );
 }
 
-#[test]
-fn a_killed_run_resumes_to_the_same_weights() {
+/// Trains `args` for `steps` uninterrupted, and again with a SIGKILL after a few cycles and
+/// `angora resume`; both must end with the same bytes in their last checkpoint.
+fn killed_and_resumed_equals_uninterrupted(args: &[&str], steps: u64, cycles: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let steps = "40960";
+    let steps = steps.to_string();
+    let command = |out: &Path| {
+        let mut command = isolated_angora();
+        command
+            .args(["-q", "train", "--steps", &steps, "--seed", "5"])
+            .args(args)
+            .arg("--out")
+            .arg(out);
+        command
+    };
     let whole = dir.path().join("whole");
-    let outcome = train(&whole, &["--steps", steps, "--seed", "5"]);
+    let outcome = run(&mut command(&whole));
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
-    let cycles = metrics_lines(&whole);
-    assert_eq!(cycles, 160);
+    assert_eq!(metrics_lines(&whole), cycles);
 
     let killed = dir.path().join("killed");
-    let mut child = isolated_angora()
-        .args([
-            "-q",
-            "train",
-            "--task",
-            "CartPole-v1",
-            "--steps",
-            steps,
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&killed)
+    let mut child = command(&killed)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -100,14 +97,14 @@ fn a_killed_run_resumes_to_the_same_weights() {
         .arg("--json"));
     assert_eq!(resumed.code, Some(0), "{resumed:?}");
     let summary = resumed.json();
-    assert_eq!(summary["steps"].as_u64().unwrap(), 40960);
+    assert_eq!(summary["steps"].as_u64().unwrap().to_string(), steps);
     assert_eq!(
         metrics_lines(&killed),
         cycles,
         "every cycle has exactly one metrics line"
     );
 
-    for file in ["params.npy", "adam_m.npy", "adam_v.npy"] {
+    for file in ["params.npy", "adam_m.npy", "adam_v.npy", "state.json"] {
         let a = std::fs::read(whole.join("last").join(file)).unwrap();
         let b = std::fs::read(killed.join("last").join(file)).unwrap();
         assert!(
@@ -115,6 +112,22 @@ fn a_killed_run_resumes_to_the_same_weights() {
             "{file} differs between the uninterrupted and the resumed run"
         );
     }
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_weights() {
+    killed_and_resumed_equals_uninterrupted(&["--task", "CartPole-v1"], 40960, 160);
+}
+
+/// A recurrent policy's per-environment state is part of the checkpoint: episodes that run
+/// across the kill continue from the same state.
+#[test]
+fn a_killed_recurrent_run_resumes_to_the_same_weights() {
+    killed_and_resumed_equals_uninterrupted(
+        &["--task", "CartPoleNoVel-v1", "--model", "simple-gru"],
+        20480,
+        80,
+    );
 }
 
 #[test]

@@ -873,7 +873,8 @@ mod tests {
             let name = cell.type_name();
             let net = recurrent_net(cell, &device);
             let x = input(1, time, batch, &device);
-            let (p, v, end) = net.forward_sequence(&[x.clone()], sequence(&net, batch, None));
+            let (p, v, end) =
+                net.forward_sequence(std::slice::from_ref(&x), sequence(&net, batch, None));
             let (mut ps, mut vs) = (Vec::new(), Vec::new());
             let mut state = net.zero_state(batch, &device);
             for c in 0..time / chunk {
@@ -921,7 +922,8 @@ mod tests {
             let mut keep = vec![1.0f32; time * batch];
             keep[boundary * batch + 1] = 0.0;
             let keep = Tensor::<2>::from_data(TensorData::new(keep, [time, batch]), &device);
-            let (p, _, _) = net.forward_sequence(&[x.clone()], sequence(&net, batch, Some(keep)));
+            let (p, _, _) =
+                net.forward_sequence(std::slice::from_ref(&x), sequence(&net, batch, Some(keep)));
             let p = values(p);
             // The second episode of sequence 1 on its own, from a zero state.
             let rows: Vec<f32> = values(x.clone())

@@ -192,6 +192,10 @@ pub const PRESETS: &[Preset] = &[
         "tuned for CartPole: solves CartPole-v1 within 100k steps"
     ),
     preset!(
+        "cartpole_recurrent",
+        "tuned for recurrent policies on CartPoleNoVel: simple-gru, 8 x 128 steps, Adam 5e-4"
+    ),
+    preset!(
         "acrobot",
         "tuned for Acrobot: 8 x 256 steps per cycle, minibatches of 256, no entropy bonus"
     ),

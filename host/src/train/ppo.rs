@@ -76,6 +76,10 @@ impl Sequences {
     }
 }
 
+/// The gradient of the loss with respect to the flat parameters, the loss terms, and for a
+/// recurrent minibatch the state after its window.
+pub type LossGradients = (Vec<f32>, UpdateStats, Option<Vec<Tensor<2>>>);
+
 /// The recurrent part of one minibatch: its trajectories' state before the window, and how
 /// often the gradient is cut.
 pub struct Window {
@@ -284,7 +288,7 @@ impl Learner {
         window: Option<Window>,
         distribution: &DistributionInstance,
         config: &PpoConfig,
-    ) -> Result<(Vec<f32>, UpdateStats, Option<Vec<Tensor<2>>>), UpdateError> {
+    ) -> Result<LossGradients, UpdateError> {
         self.gradients(batch, rows, window, distribution, config)
             .map_err(|e| match e {
                 StepError::Call(c) => UpdateError::Call(c),
@@ -304,7 +308,7 @@ impl Learner {
         window: Option<Window>,
         distribution: &DistributionInstance,
         config: &PpoConfig,
-    ) -> Result<(Vec<f32>, UpdateStats, Option<Vec<Tensor<2>>>), StepError> {
+    ) -> Result<LossGradients, StepError> {
         let m = rows.len();
         // Padding rows take part in the forward pass (as zeros, so whatever they hold cannot
         // reach a valid row) and in nothing else.
@@ -465,7 +469,7 @@ pub fn tile(chunks: usize, per_trajectory: usize, trajectories: usize) -> (usize
     let chunks = chunks.max(1);
     let width = (1..=per_trajectory.min(chunks))
         .rev()
-        .find(|w| per_trajectory % w == 0 && chunks % w == 0)
+        .find(|&w| per_trajectory.is_multiple_of(w) && chunks.is_multiple_of(w))
         .unwrap_or(1);
     ((chunks / width).clamp(1, trajectories.max(1)), width)
 }
@@ -489,5 +493,22 @@ fn shuffle(order: &mut [usize], seed: u64) {
         state = super::gather::mix(state);
         let j = (state % (i as u64 + 1)) as usize;
         order.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tile;
+
+    #[test]
+    fn tiles_prefer_consecutive_chunks() {
+        // AngoraPy's discrete preset on 2048-step trajectories: 8 chunks of one trajectory.
+        assert_eq!(tile(8, 128, 8), (1, 8));
+        // 32 chunks over trajectories of 8 chunks: 4 whole trajectories.
+        assert_eq!(tile(32, 8, 32), (4, 8));
+        // Widths must divide both: 12 chunks over trajectories of 8 chunks -> 3 x 4.
+        assert_eq!(tile(12, 8, 16), (3, 4));
+        // Never more trajectories than there are.
+        assert_eq!(tile(16, 2, 4), (4, 2));
     }
 }
