@@ -193,7 +193,7 @@ pub const PRESETS: &[Preset] = &[
     ),
     preset!(
         "cartpole_recurrent",
-        "tuned for recurrent policies on CartPoleNoVel: simple-gru, 8 x 128 steps, Adam 5e-4"
+        "tuned for recurrent policies on CartPoleNoVel: simple-gru, 8 x 128 steps, reward scaling"
     ),
     preset!(
         "acrobot",
