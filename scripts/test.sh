@@ -18,3 +18,6 @@ cargo build --workspace --all-targets
 
 echo "== tests"
 cargo test --workspace
+
+echo "== host unit tests on the second CPU backend (ndarray; the recurrent cells must agree with flex)"
+cargo test -p angora-host --features ndarray --lib

@@ -960,6 +960,38 @@ mod tests {
         }
     }
 
+    /// The recurrent layers are plain tensor operations, so every backend computes the same
+    /// thing: burn's ndarray backend agrees with flex on every cell (with the `ndarray`
+    /// feature; the test suite runs it).
+    #[cfg(feature = "ndarray")]
+    #[test]
+    #[allow(deprecated, reason = "ndarray is kept only as a second CPU backend")]
+    fn every_cpu_backend_runs_the_recurrent_cells_alike() {
+        let (time, batch) = (6, 3);
+        for cell in cells() {
+            let name = cell.type_name();
+            let run = |device: Device| {
+                let net = recurrent_net(cell.clone(), &device);
+                let x = input(8, time, batch, &device);
+                let mut keep = vec![1.0f32; time * batch];
+                keep[3 * batch] = 0.0;
+                let keep = Tensor::<2>::from_data(TensorData::new(keep, [time, batch]), &device);
+                let seq = Sequence {
+                    batch,
+                    state: net.zero_state(batch, &device),
+                    keep: Some(keep),
+                    truncate: None,
+                };
+                let (p, v, _) = net.forward_sequence(&[x], seq);
+                (values(p), values(v))
+            };
+            let (p_flex, v_flex) = run(Device::flex());
+            let (p_nd, v_nd) = run(Device::ndarray());
+            assert_close(&p_nd, &p_flex, &format!("{name} policy"));
+            assert_close(&v_nd, &v_flex, &format!("{name} value"));
+        }
+    }
+
     fn cat_linear(parts: &[&Linear]) -> Linear {
         let weight = Tensor::cat(parts.iter().map(|l| l.weight.val()).collect(), 1);
         let bias = Tensor::cat(
