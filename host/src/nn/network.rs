@@ -33,6 +33,11 @@ pub struct CompileError {
     pub reason: String,
 }
 
+/// The fewest rows (steps x sequences) a recurrent layer's input projection is computed for
+/// in one product (measured: 64 balances the cost of the product against the cost of
+/// scattering each step's gradient into its block; docs/benchmarks.md).
+const PROJECTION_ROWS: usize = 64;
+
 /// The default orthogonal gain of hidden dense layers.
 const HIDDEN_GAIN: f32 = std::f32::consts::SQRT_2;
 
@@ -82,7 +87,8 @@ enum Cell {
     /// and Keras' `reset_after=True`): `n = tanh(x Wxn + bxn + r * (h Whn + bhn))`,
     /// `h' = (1 - z) n + z h`; state `[h]`.
     Gru,
-    /// Gates `[i, f, g, o]`: `c' = f c + i g`, `h' = o tanh(c')`; state `[h, c]`.
+    /// Gates `[i, f, o, g]` (the three sigmoid gates first, so that one sigmoid covers
+    /// them): `c' = f c + i g`, `h' = o tanh(c')`; state `[h, c]`.
     Lstm,
 }
 
@@ -701,53 +707,67 @@ impl Network {
         let batch = seq.batch;
         let rows = x.dims()[0];
         let time = rows / batch.max(1);
-        // The input projection of every step at once; only the hidden product is sequential.
-        let projected = self.recurrent_input[index].forward(x);
         let hidden = &self.recurrent_hidden[index];
         let mut h = seq.state[first_state].clone();
         let mut c = (cell == Cell::Lstm).then(|| seq.state[first_state + 1].clone());
         let mut outputs = Vec::with_capacity(time);
-        for t in 0..time {
-            if let Some(every) = seq.truncate
-                && t > 0
-                && t % every == 0
-            {
-                h = h.detach();
-                c = c.map(Tensor::detach);
-            }
-            if let Some(keep) = &seq.keep {
-                let k = keep.clone().narrow(0, t, 1).reshape([batch, 1]);
-                h = h * k.clone();
-                c = c.map(|c| c * k);
-            }
-            let gx = projected.clone().narrow(0, t * batch, batch);
-            let gh = hidden.forward(h.clone());
-            match cell {
-                Cell::Simple => h = tanh(gx + gh),
-                Cell::Gru => {
-                    let zr = activation::sigmoid(
-                        gx.clone().narrow(1, 0, 2 * units) + gh.clone().narrow(1, 0, 2 * units),
-                    );
-                    let z = zr.clone().narrow(1, 0, units);
-                    let r = zr.narrow(1, units, units);
-                    let n =
-                        tanh(gx.narrow(1, 2 * units, units) + r * gh.narrow(1, 2 * units, units));
-                    h = n.clone() + z * (h - n);
+        // The input projection of a block of steps is one matrix product; only the hidden
+        // product is sequential. Blocks keep the backward pass linear in the sequence length
+        // (the gradient of each step's slice is scattered into a tensor the size of its block,
+        // not of the whole sequence) while giving the product at least PROJECTION_ROWS rows.
+        let block = seq
+            .truncate
+            .unwrap_or(1)
+            .max(PROJECTION_ROWS.div_ceil(batch.max(1)));
+        for start in (0..time).step_by(block) {
+            let len = block.min(time - start);
+            let projected = self.recurrent_input[index].forward(x.clone().narrow(
+                0,
+                start * batch,
+                len * batch,
+            ));
+            for t in start..start + len {
+                if let Some(every) = seq.truncate
+                    && t > 0
+                    && t % every == 0
+                {
+                    h = h.detach();
+                    c = c.map(Tensor::detach);
                 }
-                Cell::Lstm => {
-                    let gates = gx + gh;
-                    let ifo = activation::sigmoid(gates.clone().narrow(1, 0, 2 * units));
-                    let o = activation::sigmoid(gates.clone().narrow(1, 3 * units, units));
-                    let g = tanh(gates.narrow(1, 2 * units, units));
-                    let i = ifo.clone().narrow(1, 0, units);
-                    let f = ifo.narrow(1, units, units);
-                    let c_next = f * c.take().expect("an LSTM has a cell state") + i * g;
-                    h = o * tanh(c_next.clone());
-                    c = Some(c_next);
+                if let Some(keep) = &seq.keep {
+                    let k = keep.clone().narrow(0, t, 1).reshape([batch, 1]);
+                    h = h * k.clone();
+                    c = c.map(|c| c * k);
                 }
+                let gx = projected.clone().narrow(0, (t - start) * batch, batch);
+                let gh = hidden.forward(h.clone());
+                match cell {
+                    Cell::Simple => h = tanh(gx + gh),
+                    Cell::Gru => {
+                        let zr = activation::sigmoid(
+                            gx.clone().narrow(1, 0, 2 * units) + gh.clone().narrow(1, 0, 2 * units),
+                        );
+                        let z = zr.clone().narrow(1, 0, units);
+                        let r = zr.narrow(1, units, units);
+                        let n = tanh(
+                            gx.narrow(1, 2 * units, units) + r * gh.narrow(1, 2 * units, units),
+                        );
+                        h = n.clone() + z * (h - n);
+                    }
+                    Cell::Lstm => {
+                        let gates = gx + gh;
+                        let ifo = activation::sigmoid(gates.clone().narrow(1, 0, 3 * units));
+                        let g = tanh(gates.narrow(1, 3 * units, units));
+                        let i = ifo.clone().narrow(1, 0, units);
+                        let f = ifo.clone().narrow(1, units, units);
+                        let o = ifo.narrow(1, 2 * units, units);
+                        let c_next = f * c.take().expect("an LSTM has a cell state") + i * g;
+                        h = o * tanh(c_next.clone());
+                        c = Some(c_next);
+                    }
+                }
+                outputs.push(h.clone());
             }
-            debug_assert_eq!(h.dims(), [batch, units]);
-            outputs.push(h.clone());
         }
         seq.state[first_state] = h;
         if let Some(c) = c {
@@ -1043,8 +1063,8 @@ mod tests {
         let gates = [
             &reference.input_gate,
             forget,
-            &reference.cell_gate,
             &reference.output_gate,
+            &reference.cell_gate,
         ];
         let mut input_proj = cat_linear(&gates.map(|g| &g.input_transform));
         let hidden_proj = cat_linear(&gates.map(|g| &g.hidden_transform));
