@@ -28,9 +28,11 @@ declare -A EXPERIMENTS=(
   [CartPoleNoVel-v1-gru]="CartPoleNoVel-v1|100000|--preset cartpole_recurrent --model simple-gru"
   [PendulumNoVel-v1]="PendulumNoVel-v1|500000|--distribution beta"
   [PendulumNoVel-v1-gru]="PendulumNoVel-v1|500000|--distribution beta --model simple-gru --set gather.envs_per_worker=32 --set gather.horizon=128"
+  [PendulumNoVel-v1-gru-1m]="PendulumNoVel-v1|1000000|--distribution beta --model simple-gru --set gather.envs_per_worker=32 --set gather.horizon=128"
 )
 ORDER=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
-  CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru)
+  CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru
+  PendulumNoVel-v1-gru-1m)
 experiments=("$@")
 [ ${#experiments[@]} -eq 0 ] && experiments=("${ORDER[@]}")
 for name in "${experiments[@]}"; do
