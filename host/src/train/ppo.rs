@@ -163,15 +163,7 @@ impl Learner {
              -> Result<Option<Vec<Tensor<2>>>, UpdateError> {
                 let (step, state) = learner
                     .minibatch(batch, rows, window, distribution, config, learning_rate)
-                    .map_err(|e| match e {
-                        StepError::Call(c) => UpdateError::Call(c),
-                        StepError::NonFinite(what, value) => UpdateError::NonFinite {
-                            what,
-                            value,
-                            epoch,
-                            update,
-                        },
-                    })?;
+                    .map_err(|e| e.at(epoch, update))?;
                 stats.policy_loss += step.policy_loss;
                 stats.value_loss += step.value_loss;
                 stats.entropy += step.entropy;
@@ -290,15 +282,7 @@ impl Learner {
         config: &PpoConfig,
     ) -> Result<LossGradients, UpdateError> {
         self.gradients(batch, rows, window, distribution, config)
-            .map_err(|e| match e {
-                StepError::Call(c) => UpdateError::Call(c),
-                StepError::NonFinite(what, value) => UpdateError::NonFinite {
-                    what,
-                    value,
-                    epoch: 0,
-                    update: 0,
-                },
-            })
+            .map_err(|e| e.at(0, 0))
     }
 
     fn gradients(
@@ -477,6 +461,21 @@ pub fn tile(chunks: usize, per_trajectory: usize, trajectories: usize) -> (usize
 enum StepError {
     Call(CallError),
     NonFinite(&'static str, f64),
+}
+
+impl StepError {
+    /// The error as reported for update `update` of epoch `epoch`.
+    fn at(self, epoch: u32, update: u64) -> UpdateError {
+        match self {
+            StepError::Call(c) => UpdateError::Call(c),
+            StepError::NonFinite(what, value) => UpdateError::NonFinite {
+                what,
+                value,
+                epoch,
+                update,
+            },
+        }
+    }
 }
 
 impl From<CallError> for StepError {
