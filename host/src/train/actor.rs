@@ -96,9 +96,10 @@ impl Actor {
         self.net.state_sizes().iter().sum()
     }
 
-    /// One recurrent step for `batch` sequences: the state comes in as `memory`
-    /// (`batch x memory_size`, row-major) and is replaced by the state after the step. `keep[b]`
-    /// is 0 where sequence `b` starts afresh (its state is reset before the step).
+    /// One step for `batch` sequences. For a recurrent network the state comes in as `memory`
+    /// (`batch x memory_size`, row-major) and is replaced by the state after the step; `keep[b]`
+    /// is 0 where sequence `b` starts afresh (its state is reset before the step). For a
+    /// feed-forward network (empty memory) this is [`Actor::forward`].
     pub fn step(
         &self,
         inputs: &[Vec<f32>],
@@ -106,6 +107,9 @@ impl Actor {
         memory: &mut [f32],
         keep: &[f32],
     ) -> (Vec<f32>, Vec<f32>) {
+        if self.memory_size() == 0 {
+            return self.forward(inputs, batch);
+        }
         let tensors: Vec<Tensor<2>> = inputs
             .iter()
             .zip(&self.sizes)

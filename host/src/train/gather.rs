@@ -92,8 +92,6 @@ pub struct Rollout {
     /// Per environment, the recurrent state at the start of the cycle (zero for environments
     /// starting an episode), `envs x memory size`.
     pub initial_memory: Vec<f32>,
-    /// Padded rows.
-    pub padding: usize,
 }
 
 /// One environment with the state of its current episode.
@@ -384,7 +382,6 @@ pub fn gather(
         mask: Vec::with_capacity(rows),
         keep: Vec::with_capacity(if recurrent { rows } else { 0 }),
         initial_memory: memory.clone(),
-        padding: 0,
     };
     // Rows cut off by truncation, with the normalised inputs of the state they ended in (and,
     // for recurrent models, the state they would have continued with).
@@ -416,14 +413,11 @@ pub fn gather(
                 cycle: ctx.cycle,
             });
         }
-        let (params, values) = if recurrent {
-            let keep = keep_flags(slots);
-            let out = actor.step(&step_inputs, n_envs, &mut memory, &keep);
+        let keep = keep_flags(slots);
+        let (params, values) = actor.step(&step_inputs, n_envs, &mut memory, &keep);
+        if recurrent {
             rollout.keep.extend_from_slice(&keep);
-            out
-        } else {
-            actor.forward(&step_inputs, n_envs)
-        };
+        }
         let seed = derive_seed(ctx.seed, purpose::SAMPLE, ctx.cycle, ctx.worker, t as u64);
         distribution.sample(&params, seed, &mut actions, &mut log_probs)?;
         for (buffer, step) in rollout.inputs.iter_mut().zip(&step_inputs) {
@@ -440,7 +434,6 @@ pub fn gather(
                 rollout.terminated.push(false);
                 rollout.truncated.push(false);
                 rollout.mask.push(false);
-                rollout.padding += 1;
                 continue;
             }
             let action = &actions[e * dim..(e + 1) * dim];
@@ -531,22 +524,12 @@ pub fn gather(
         ctx.clip,
         false,
     );
-    let last = if recurrent {
-        let keep = keep_flags(slots);
-        actor
-            .step(&step_inputs, n_envs, &mut memory.clone(), &keep)
-            .1
-    } else {
-        actor.forward(&step_inputs, n_envs).1
-    };
+    let keep = keep_flags(slots);
+    let (_, last) = actor.step(&step_inputs, n_envs, &mut memory.clone(), &keep);
     rollout.last_values = last.iter().map(|&v| f64::from(v)).collect();
     if !cut_rows.is_empty() {
         let n = cut_rows.len();
-        let cut_values = if recurrent {
-            actor.step(&cut_inputs, n, &mut cut_memory, &vec![1.0; n]).1
-        } else {
-            actor.forward(&cut_inputs, n).1
-        };
+        let (_, cut_values) = actor.step(&cut_inputs, n, &mut cut_memory, &vec![1.0; n]);
         for (&row, &v) in cut_rows.iter().zip(&cut_values) {
             rollout.truncation_values[row] = f64::from(v);
         }

@@ -105,11 +105,7 @@ impl Policy for TrainedPolicy {
                 normalize(buffer, moments, self.clip);
             }
         }
-        let (params, _) = if self.memory.is_empty() {
-            self.actor.forward(&self.inputs, 1)
-        } else {
-            self.actor.step(&self.inputs, 1, &mut self.memory, &[1.0])
-        };
+        let (params, _) = self.actor.step(&self.inputs, 1, &mut self.memory, &[1.0]);
         if self.deterministic {
             self.distribution.mode(&params, action)?;
         } else {

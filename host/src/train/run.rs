@@ -565,8 +565,11 @@ impl<'r> Trainer<'r> {
                 self.progress.best_return = mean_return;
             }
             let seconds = gather_seconds + update_seconds;
-            let padding =
-                rollouts.iter().map(|r| r.padding).sum::<usize>() as f64 / per_cycle as f64;
+            let padding = rollouts
+                .iter()
+                .map(|r| r.mask.iter().filter(|&&real| !real).count())
+                .sum::<usize>() as f64
+                / per_cycle as f64;
             let line = json!({
                 "cycle": self.progress.cycles,
                 "steps": self.progress.steps,
