@@ -25,59 +25,87 @@ angora_plugin_api::register!(
     preset = FeedForwardConfig { hidden: vec![1024, 512], ..FeedForwardConfig::default() }
 );
 
-angora_plugin_api::register!(
-    model Recurrent,
+/// Registers one recurrent variant: name, description, encoder units, cell, recurrent units.
+macro_rules! recurrent {
+    ($name:expr, $description:expr, $encoder:expr, $cell:ident, $units:expr) => {
+        angora_plugin_api::register!(
+            model Recurrent,
+            $name,
+            $description,
+            preset = RecurrentConfig {
+                encoder: $encoder,
+                cell: CellType::$cell,
+                units: $units,
+                ..RecurrentConfig::default()
+            }
+        );
+    };
+}
+
+// AngoraPy's recurrent `simple`, `deeper` and `wider`: the dense encoder, then one recurrent
+// layer.
+recurrent!(
     "simple-rnn",
     "Tanh encoder of a dense layer of 64 units, then a simple RNN of 64 units.",
-    preset = RecurrentConfig { encoder: vec![64], cell: CellType::Rnn, units: 64, ..RecurrentConfig::default() }
+    vec![64],
+    Rnn,
+    64
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "simple-gru",
     "Tanh encoder of a dense layer of 64 units, then a GRU of 64 units.",
-    preset = RecurrentConfig { encoder: vec![64], cell: CellType::Gru, units: 64, ..RecurrentConfig::default() }
+    vec![64],
+    Gru,
+    64
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "simple-lstm",
     "Tanh encoder of a dense layer of 64 units, then an LSTM of 64 units.",
-    preset = RecurrentConfig { encoder: vec![64], cell: CellType::Lstm, units: 64, ..RecurrentConfig::default() }
+    vec![64],
+    Lstm,
+    64
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "deeper-rnn",
     "Tanh encoder of dense layers of 64, 64, 64 and 32 units, then a simple RNN of 32 units.",
-    preset = RecurrentConfig { encoder: vec![64, 64, 64, 32], cell: CellType::Rnn, units: 32, ..RecurrentConfig::default() }
+    vec![64, 64, 64, 32],
+    Rnn,
+    32
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "deeper-gru",
     "Tanh encoder of dense layers of 64, 64, 64 and 32 units, then a GRU of 32 units.",
-    preset = RecurrentConfig { encoder: vec![64, 64, 64, 32], cell: CellType::Gru, units: 32, ..RecurrentConfig::default() }
+    vec![64, 64, 64, 32],
+    Gru,
+    32
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "deeper-lstm",
     "Tanh encoder of dense layers of 64, 64, 64 and 32 units, then an LSTM of 32 units.",
-    preset = RecurrentConfig { encoder: vec![64, 64, 64, 32], cell: CellType::Lstm, units: 32, ..RecurrentConfig::default() }
+    vec![64, 64, 64, 32],
+    Lstm,
+    32
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "wider-rnn",
     "Tanh encoder of a dense layer of 1024 units, then a simple RNN of 512 units.",
-    preset = RecurrentConfig { encoder: vec![1024], cell: CellType::Rnn, units: 512, ..RecurrentConfig::default() }
+    vec![1024],
+    Rnn,
+    512
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "wider-gru",
     "Tanh encoder of a dense layer of 1024 units, then a GRU of 512 units.",
-    preset = RecurrentConfig { encoder: vec![1024], cell: CellType::Gru, units: 512, ..RecurrentConfig::default() }
+    vec![1024],
+    Gru,
+    512
 );
-angora_plugin_api::register!(
-    model Recurrent,
+recurrent!(
     "wider-lstm",
     "Tanh encoder of a dense layer of 1024 units, then an LSTM of 512 units.",
-    preset = RecurrentConfig { encoder: vec![1024], cell: CellType::Lstm, units: 512, ..RecurrentConfig::default() }
+    vec![1024],
+    Lstm,
+    512
 );
 
 angora_plugin_api::export_plugin!();
