@@ -13,22 +13,9 @@ use angora_host::{
     },
 };
 use angora_plugin_api::{ActionSpace, ModelRequest, SenseSpec};
-use angora_tests::profile_dir;
+use angora_tests::{numbers, profile_dir};
 use burn::tensor::{Device, Int, Tensor, TensorData, activation::log_softmax};
 use serde_json::Value;
-
-/// A small deterministic stream of numbers in [-1, 1).
-fn numbers(seed: u64, n: usize) -> Vec<f32> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 #[test]
 fn joined_gradients_equal_the_direct_loss_gradient() {
