@@ -12,3 +12,4 @@ pub mod policy;
 pub mod ppo;
 pub mod run;
 pub mod setup;
+pub mod writer;

@@ -13,8 +13,8 @@
 
 use std::{
     fs,
-    io::Write,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Instant,
 };
 
@@ -34,6 +34,7 @@ use super::{
     normalize::NormalizerState,
     ppo::{Batch, Learner, Sequences, UpdateError, UpdateStats},
     setup::{Provenance, Setup, SetupError},
+    writer::{RunWriter, WriteError},
 };
 use crate::{
     nn::{CompileError, Network, params},
@@ -70,6 +71,14 @@ pub enum TrainError {
     /// Reading or writing a checkpoint failed.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// Writing the metrics failed.
+    #[error("{}: {message}", path.display())]
+    Metrics {
+        /// The metrics file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
     /// Starting the environments failed.
     #[error("starting the environments failed: {0}")]
     Start(#[from] crate::plugin::CallError),
@@ -96,7 +105,10 @@ impl TrainError {
                 matches!(error.as_ref(), GatherError::Call(c) if c.is_bad_input())
             }
             TrainError::Start(c) => c.is_bad_input(),
-            TrainError::Update { .. } | TrainError::Checkpoint(_) | TrainError::Restore(_) => false,
+            TrainError::Update { .. }
+            | TrainError::Checkpoint(_)
+            | TrainError::Metrics { .. }
+            | TrainError::Restore(_) => false,
         }
     }
 }
@@ -161,6 +173,15 @@ pub struct Trainer<'r> {
     progress: Progress,
     layout: Vec<params::ParamSlot>,
     metric_aggregates: Vec<MetricAggregate>,
+}
+
+impl From<WriteError> for TrainError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Checkpoint(e) => TrainError::Checkpoint(e),
+            WriteError::Metrics { path, message } => TrainError::Metrics { path, message },
+        }
+    }
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
@@ -501,7 +522,7 @@ impl<'r> Trainer<'r> {
         } else {
             ProgressBar::hidden()
         };
-        let metrics_path = self.run_dir.join("metrics.jsonl");
+        let mut writer = RunWriter::start(&self.run_dir);
         let mut last_mean = None;
         while self.progress.cycles < total_cycles {
             let cycle = self.progress.cycles;
@@ -585,11 +606,11 @@ impl<'r> Trainer<'r> {
                 "tbptt_padding": padding,
                 "steps_per_second": per_cycle as f64 / seconds.max(1e-9),
             });
-            append_line(&metrics_path, &line)?;
-            let snapshot = self.checkpoint();
-            checkpoint::save(&self.run_dir, "last", &snapshot)?;
+            writer.metrics(line)?;
+            let snapshot = Arc::new(self.checkpoint());
+            writer.checkpoint("last", snapshot.clone())?;
             if improved {
-                checkpoint::save(&self.run_dir, "best", &snapshot)?;
+                writer.checkpoint("best", snapshot.clone())?;
             }
             if self.config.save_every > 0
                 && self
@@ -597,11 +618,7 @@ impl<'r> Trainer<'r> {
                     .cycles
                     .is_multiple_of(u64::from(self.config.save_every))
             {
-                checkpoint::save(
-                    &self.run_dir,
-                    &format!("cycle-{}", self.progress.cycles),
-                    &snapshot,
-                )?;
+                writer.checkpoint(&format!("cycle-{}", self.progress.cycles), snapshot)?;
             }
             if mean_return.is_some() {
                 last_mean = mean_return;
@@ -617,6 +634,7 @@ impl<'r> Trainer<'r> {
                 per_cycle as f64 / seconds.max(1e-9)
             ));
         }
+        writer.finish()?;
         bar.finish_and_clear();
         Ok(RunSummary {
             run_dir: self.run_dir.clone(),
@@ -632,17 +650,6 @@ impl<'r> Trainer<'r> {
 
 fn stats_json(stats: &UpdateStats) -> Value {
     serde_json::to_value(stats).unwrap_or(Value::Null)
-}
-
-fn append_line(path: &Path, line: &Value) -> Result<(), TrainError> {
-    let mut file = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| io_error(path, e))?;
-    writeln!(file, "{line}")
-        .and_then(|_| file.sync_data())
-        .map_err(|e| io_error(path, e))
 }
 
 fn provenance_json(list: &[Provenance]) -> Value {
