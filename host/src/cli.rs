@@ -12,7 +12,8 @@ use crate::{
     eval::{EvalOptions, EvalReport, Policy, RandomPolicy, evaluate},
     plugin::{Registry, RegistryError, SearchPath},
     train::{
-        backend::ComputeBackend,
+        backend::{ComputeBackend, GpuChoice},
+        comm::{self, Communicator},
         config::{self, ConfigError, TrainConfig},
         policy::load_run,
         run::{self, RunOptions, TrainError},
@@ -68,6 +69,9 @@ pub enum BenchTarget {
     Gather,
     /// Transitions per second through the PPO update (forward, loss, backward, Adam).
     Update,
+    /// Sums per second over the MPI processes of a buffer the size of the model's parameters
+    /// (run under `mpirun`; a single process measures only the call overhead).
+    AllReduce,
 }
 
 /// `angora bench`.
@@ -119,6 +123,9 @@ pub struct TrainArgs {
     /// Where the neural networks run.
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     pub backend: Backend,
+    /// With `--backend wgpu`, which adapter: default, discrete:N, integrated:N, virtual:N or cpu.
+    #[arg(long, default_value = "default")]
+    pub device: GpuChoice,
     /// The run directory (default: runs/<task>-<time>-s<seed>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -147,13 +154,21 @@ pub enum Backend {
 }
 
 impl Backend {
-    fn compute(self) -> Result<ComputeBackend, Failure> {
+    fn compute(self, device: GpuChoice) -> Result<ComputeBackend, Failure> {
+        if self != Backend::Wgpu && device != GpuChoice::Default {
+            return Err(Failure::bad_input(anyhow!(
+                "--device chooses a GPU adapter and applies only to --backend wgpu"
+            )));
+        }
         match self {
             Backend::Cpu => Ok(ComputeBackend::Flex),
             #[cfg(feature = "ndarray")]
             Backend::Ndarray => Ok(ComputeBackend::NdArray),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(ComputeBackend::Wgpu(device)),
+            #[cfg(not(feature = "wgpu"))]
             Backend::Wgpu => Err(Failure::bad_input(anyhow!(
-                "this angora was built without GPU support; rebuild with `cargo build --release --features wgpu` to use --backend wgpu"
+                "this angora was built without GPU support; rebuild with `cargo build --release --features angora-host/wgpu` to use --backend wgpu"
             ))),
         }
     }
@@ -164,6 +179,13 @@ impl Backend {
 pub struct ResumeArgs {
     /// The run directory.
     pub run_dir: PathBuf,
+    /// Where the neural networks run (a run may continue on another backend; results then
+    /// differ by rounding).
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+    /// With `--backend wgpu`, which adapter (as for `angora train`).
+    #[arg(long, default_value = "default")]
+    pub device: GpuChoice,
     /// Print a JSON summary at the end.
     #[arg(long)]
     pub json: bool,
@@ -288,19 +310,43 @@ impl Failure {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let world = comm::world();
+    match run(cli, world.as_ref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {:#}", failure.error);
+            if world.size() > 1 {
+                eprintln!(
+                    "error (MPI process {} of {}): {:#}",
+                    world.rank(),
+                    world.size(),
+                    failure.error
+                );
+                // The other processes may be waiting for this one in a collective operation:
+                // end them all rather than leave them hanging.
+                world.abort(i32::from(failure.code));
+            } else {
+                eprintln!("error: {:#}", failure.error);
+            }
             ExitCode::from(failure.code)
         }
     }
 }
 
-/// Runs one parsed command.
-pub fn run(cli: Cli) -> Result<(), Failure> {
+/// Runs one parsed command as one of the run's processes (`comm`; a single process without
+/// MPI). Only the first process prints progress and results.
+pub fn run(cli: Cli, comm: &dyn Communicator) -> Result<(), Failure> {
     let search = SearchPath::standard(&cli.plugin_dirs, !cli.no_default_plugin_dirs);
     let registry = Registry::load(&search);
+    let distributed = matches!(
+        cli.command,
+        Command::Train(_) | Command::Resume(_) | Command::Bench(_)
+    );
+    if comm.size() > 1 && !distributed {
+        return Err(Failure::bad_input(anyhow!(
+            "only `train`, `resume` and `bench` run as several MPI processes; start this command without mpirun"
+        )));
+    }
+    let quiet = cli.quiet || !comm.is_root();
     match cli.command {
         Command::Plugins(args) => match args.action {
             None => list_plugins(&registry, &search, args.json),
@@ -309,20 +355,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
         },
         Command::Train(args) => {
-            report_problems(&registry, cli.quiet);
-            train(&registry, &args, cli.quiet)
+            report_problems(&registry, quiet);
+            train(&registry, &args, quiet, comm)
         }
         Command::Resume(args) => {
-            report_problems(&registry, cli.quiet);
-            resume(&registry, &args, cli.quiet)
+            report_problems(&registry, quiet);
+            resume(&registry, &args, quiet, comm)
         }
         Command::Eval(args) => {
             report_problems(&registry, cli.quiet);
             eval(&registry, &args, cli.quiet)
         }
         Command::Bench(args) => {
-            report_problems(&registry, cli.quiet);
-            bench(&registry, &args)
+            report_problems(&registry, quiet);
+            bench(&registry, &args, comm)
         }
     }
 }
@@ -756,14 +802,19 @@ pub fn resolve_train_config(args: &TrainArgs) -> Result<(TrainConfig, String), F
     Ok((config, preset_name))
 }
 
-fn train(registry: &Registry, args: &TrainArgs, quiet: bool) -> Result<(), Failure> {
+fn train(
+    registry: &Registry,
+    args: &TrainArgs,
+    quiet: bool,
+    comm: &dyn Communicator,
+) -> Result<(), Failure> {
     if args.list_presets {
         for p in config::PRESETS {
             println!("{:24} {}", p.name, p.summary);
         }
         return Ok(());
     }
-    let backend = args.backend.compute()?;
+    let backend = args.backend.compute(args.device)?;
     let (config, preset) = resolve_train_config(args)?;
     let run_dir = args
         .out
@@ -782,16 +833,21 @@ fn train(registry: &Registry, args: &TrainArgs, quiet: bool) -> Result<(), Failu
     let options = RunOptions {
         progress: !quiet,
         backend,
+        comm,
     };
     let summary =
         run::train(registry, &config, &preset, &run_dir, &options).map_err(train_failure)?;
+    if !comm.is_root() {
+        return Ok(());
+    }
     report_summary(&summary, args.json)
 }
 
-fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
+fn bench(registry: &Registry, args: &BenchArgs, comm: &dyn Communicator) -> Result<(), Failure> {
     let (config, preset) = resolve_train_config(&args.train)?;
-    let mut bench =
-        run::Bench::new(registry, &config, args.train.backend.compute()?).map_err(train_failure)?;
+    let backend = args.train.backend.compute(args.train.device)?;
+    let mut bench = run::Bench::new(registry, &config, backend, comm).map_err(train_failure)?;
+    let mut buffer = None;
     let (throughput, unit) = match args.target {
         BenchTarget::Gather => (
             bench.gather(args.seconds).map_err(train_failure)?,
@@ -801,7 +857,15 @@ fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
             bench.update(args.seconds).map_err(train_failure)?,
             "transitions/s",
         ),
+        BenchTarget::AllReduce => {
+            let (throughput, length) = bench.all_reduce(args.seconds).map_err(train_failure)?;
+            buffer = Some(length);
+            (throughput, "all-reduces/s")
+        }
     };
+    if !comm.is_root() {
+        return Ok(());
+    }
     let description = json!({
         "target": format!("{:?}", args.target).to_lowercase(),
         "backend": format!("{:?}", args.train.backend).to_lowercase(),
@@ -812,6 +876,8 @@ fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
         "envs_per_worker": config.gather.envs_per_worker,
         "horizon": config.gather.horizon,
         "minibatch_size": config.ppo.minibatch_size,
+        "processes": comm.size(),
+        "buffer_floats": buffer,
         "items": throughput.items,
         "seconds": throughput.seconds,
         "per_second": throughput.per_second,
@@ -820,27 +886,43 @@ fn bench(registry: &Registry, args: &BenchArgs) -> Result<(), Failure> {
         return print_json(&description);
     }
     println!(
-        "{:?} {} with {}: {:.0} {unit} ({} in {:.2} s; workers {}, envs/worker {}, minibatch {})",
+        "{:?} {} with {}: {:.0} {unit} ({} in {:.2} s; {} process(es), workers {}, envs/worker {}, minibatch {}{})",
         args.target,
         config.task.name,
         config.model.name,
         throughput.per_second,
         throughput.items,
         throughput.seconds,
+        comm.size(),
         config.gather.workers,
         config.gather.envs_per_worker,
-        config.ppo.minibatch_size
+        config.ppo.minibatch_size,
+        buffer
+            .map(|n| format!(
+                ", buffer of {n} floats: {:.3} ms per all-reduce",
+                1e3 / throughput.per_second.max(1e-12)
+            ))
+            .unwrap_or_default()
     );
     Ok(())
 }
 
-fn resume(registry: &Registry, args: &ResumeArgs, quiet: bool) -> Result<(), Failure> {
+fn resume(
+    registry: &Registry,
+    args: &ResumeArgs,
+    quiet: bool,
+    comm: &dyn Communicator,
+) -> Result<(), Failure> {
     let options = RunOptions {
         progress: !quiet,
-        backend: ComputeBackend::Flex,
+        backend: args.backend.compute(args.device)?,
+        comm,
     };
     let (summary, warnings) =
         run::resume(registry, &args.run_dir, &options).map_err(train_failure)?;
+    if !comm.is_root() {
+        return Ok(());
+    }
     for w in warnings {
         eprintln!("warning: {w}");
     }

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod adam;
 pub mod backend;
 pub mod checkpoint;
+pub mod comm;
 pub mod config;
 pub mod gae;
 pub mod gather;

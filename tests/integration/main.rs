@@ -3,7 +3,11 @@
 
 mod cli;
 mod components;
+#[cfg(feature = "wgpu")]
+mod gpu;
 mod loading;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod out_of_tree;
 mod ppo_gradients;
 mod tbptt;

@@ -234,13 +234,19 @@ impl PluginDir {
 
 /// `angora` with no plugin path from the environment and an empty user directory.
 pub fn isolated_angora() -> Command {
+    let mut command = Command::new(angora_exe());
+    isolate(&mut command);
+    command
+}
+
+/// Gives `command` (an `angora`, or a launcher such as `mpirun` that passes its environment on)
+/// the environment of [`isolated_angora`].
+pub fn isolate(command: &mut Command) {
     static EMPTY: OnceLock<tempfile::TempDir> = OnceLock::new();
     let empty = EMPTY.get_or_init(|| tempfile::tempdir().expect("a temporary directory"));
-    let mut command = Command::new(angora_exe());
     command
         .env_remove("ANGORA_PLUGIN_PATH")
         .env("XDG_DATA_HOME", empty.path());
-    command
 }
 
 /// What a finished command did.

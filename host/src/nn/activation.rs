@@ -6,7 +6,8 @@
 //! preset; docs/benchmarks.md). Here the two are one backend extension: on flex a branch-free
 //! exponential that the compiler vectorises (compiled for the best instruction set the CPU has,
 //! chosen at run time by `pulp`), and on autodiff a backward pass that reuses the forward output
-//! instead of recomputing it. Other backends use their own `tanh`/`sigmoid`.
+//! instead of recomputing it. Other backends (ndarray, wgpu) use their own `tanh`/`sigmoid`
+//! forward, with the same output-based backward.
 //!
 //! Accuracy: within 2.5e-7 absolute of the exact functions for every f32 input (tested below);
 //! NaN stays NaN, so a diverging run is still caught by the NaN checks.
@@ -31,7 +32,12 @@ use burn::{
 use burn::backend::NdArray;
 
 /// The activations with fast kernels, as a burn backend extension.
-#[backend_extension(Flex, NdArray: cfg(feature = "ndarray"), Autodiff)]
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Autodiff
+)]
 pub trait FastActivation: Backend {
     /// tanh(x).
     fn fast_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -77,6 +83,10 @@ pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 
 #[cfg(feature = "ndarray")]
 impl FastActivation for NdArray {}
+
+/// On a GPU, burn's own element-wise kernels.
+#[cfg(feature = "wgpu")]
+impl FastActivation for burn::backend::Cube {}
 
 impl FastActivation for Flex {
     fn fast_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {

@@ -41,7 +41,7 @@ pub mod purpose {
 }
 
 /// One finished episode.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Episode {
     /// Undiscounted return of the raw rewards.
     pub ret: f64,

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::{
     actor::{batch_tensor, memory_to_state, to_vec},
     adam::{Adam, clip_global_norm},
+    comm::Communicator,
     config::PpoConfig,
     gather::{derive_seed, purpose},
 };
@@ -144,6 +145,16 @@ pub struct Learner {
 
 impl Learner {
     /// Runs `config.epochs` epochs of minibatch updates on `batch`.
+    ///
+    /// With several processes, `batch` is this process's part of the cycle's batch (the whole
+    /// is the processes' parts in rank order, all of one size). Every process draws the same
+    /// minibatches of the whole batch, computes the gradient on the rows of each that it holds,
+    /// and the gradients are summed over the processes weighted by their rows: every process
+    /// takes the same optimiser step as one process holding the whole batch would.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the update's inputs are independent; a struct would only rename them"
+    )]
     pub fn update(
         &mut self,
         batch: &Batch,
@@ -152,7 +163,9 @@ impl Learner {
         learning_rate: f64,
         seed: u64,
         cycle: u64,
+        comm: &dyn Communicator,
     ) -> Result<UpdateStats, UpdateError> {
+        let (rank, processes) = (comm.rank(), comm.size());
         let mut stats = UpdateStats::default();
         let mut update = 0u64;
         for epoch in 0..config.epochs {
@@ -162,7 +175,15 @@ impl Learner {
                             window: Option<Window>|
              -> Result<Option<Vec<Tensor<2>>>, UpdateError> {
                 let (step, state) = learner
-                    .minibatch(batch, rows, window, distribution, config, learning_rate)
+                    .minibatch(
+                        batch,
+                        rows,
+                        window,
+                        distribution,
+                        config,
+                        learning_rate,
+                        comm,
+                    )
                     .map_err(|e| e.at(epoch, update))?;
                 stats.policy_loss += step.policy_loss;
                 stats.value_loss += step.value_loss;
@@ -175,7 +196,8 @@ impl Learner {
             };
             match &batch.sequences {
                 None => {
-                    let rows = batch.rows();
+                    let part = batch.rows();
+                    let rows = part * processes;
                     let minibatch = (config.minibatch_size as usize).min(rows);
                     let mut order: Vec<usize> = (0..rows).collect();
                     shuffle(&mut order, shuffle_seed);
@@ -185,36 +207,35 @@ impl Learner {
                             // same size.
                             continue;
                         }
-                        step(self, chunk, None)?;
+                        step(self, &mine(chunk, rank, part), None)?;
                     }
                 }
                 Some(seqs) => {
                     let l = config.tbptt_length as usize;
-                    let (group, width) = tile(
-                        config.minibatch_size as usize / l,
-                        seqs.time / l,
-                        seqs.count,
-                    );
-                    let mut order: Vec<usize> = (0..seqs.count).collect();
+                    let count = seqs.count * processes;
+                    let (group, width) =
+                        tile(config.minibatch_size as usize / l, seqs.time / l, count);
+                    let mut order: Vec<usize> = (0..count).collect();
                     shuffle(&mut order, shuffle_seed);
                     for trajectories in order.chunks(group) {
                         if trajectories.len() < group {
                             continue;
                         }
+                        let trajectories = mine(trajectories, rank, seqs.count);
                         // The windows of a group of trajectories go in order, each starting
                         // from the state the previous one ended in.
-                        let mut state = self.initial_state(seqs, trajectories);
+                        let mut state = self.initial_state(seqs, &trajectories);
                         for w in 0..seqs.time / (width * l) {
                             let rows: Vec<usize> = (w * width * l..(w + 1) * width * l)
                                 .flat_map(|t| trajectories.iter().map(move |&s| seqs.row(s, t)))
                                 .collect();
                             let window = Window {
-                                batch: group,
+                                batch: trajectories.len(),
                                 state,
                                 truncate: l,
                             };
                             state = step(self, &rows, Some(window))?
-                                .expect("a recurrent step returns its state")
+                                .unwrap_or_default()
                                 .into_iter()
                                 .map(Tensor::detach)
                                 .collect();
@@ -245,6 +266,10 @@ impl Learner {
         memory_to_state(&memory, trajectories.len(), sizes, &self.device)
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the update's inputs are independent; a struct would only rename them"
+    )]
     fn minibatch(
         &mut self,
         batch: &Batch,
@@ -253,9 +278,26 @@ impl Learner {
         distribution: &DistributionInstance,
         config: &PpoConfig,
         learning_rate: f64,
+        comm: &dyn Communicator,
     ) -> Result<(UpdateStats, Option<Vec<Tensor<2>>>), StepError> {
-        let (mut flat, mut stats, state) =
-            self.gradients(batch, rows, window, distribution, config)?;
+        let (mut flat, mut stats, state) = if rows.is_empty() {
+            // Another process holds this whole minibatch; this one adds nothing to the sum.
+            (vec![0.0; self.params.len()], UpdateStats::default(), None)
+        } else {
+            self.gradients(batch, rows, window, distribution, config)?
+        };
+        if comm.size() > 1 {
+            let weight = match &batch.sequences {
+                Some(seqs) => rows.iter().filter(|&&r| seqs.mask[r]).count(),
+                None => rows.len(),
+            };
+            all_reduce(comm, &mut flat, &mut stats, weight);
+        }
+        let loss = stats.policy_loss + config.value_coef * stats.value_loss
+            - config.entropy_coef * stats.entropy;
+        if !loss.is_finite() {
+            return Err(StepError::NonFinite("loss", loss));
+        }
         let norm = match config.max_grad_norm {
             Some(max) => clip_global_norm(&mut flat, max),
             None => super::adam::global_norm(&flat),
@@ -435,14 +477,51 @@ impl Learner {
         };
         stats.value_loss = f64::from(to_vec(value_loss.clone())[0]);
         let total = surrogate + value_loss * config.value_coef;
-        let loss = stats.policy_loss + config.value_coef * stats.value_loss
-            - config.entropy_coef * stats.entropy;
-        if !loss.is_finite() {
-            return Err(StepError::NonFinite("loss", loss));
-        }
+        // A loss that is not finite is reported by the caller, after the processes' terms are
+        // combined, so that every process stops at the same update.
         let grads = total.backward();
         Ok((params::gradients(&self.net, &grads), stats, state))
     }
+}
+
+/// The members of `global` (indices into the whole batch) that lie in process `rank`'s part
+/// of `part` items, as indices into that part.
+fn mine(global: &[usize], rank: usize, part: usize) -> Vec<usize> {
+    let range = rank * part..(rank + 1) * part;
+    global
+        .iter()
+        .filter(|i| range.contains(i))
+        .map(|i| i - range.start)
+        .collect()
+}
+
+/// Sums one minibatch's gradient and loss terms over the processes as one flat buffer, each
+/// process's mean weighted by its `weight` real rows: afterwards every process holds the mean
+/// over the whole minibatch.
+fn all_reduce(comm: &dyn Communicator, flat: &mut [f32], stats: &mut UpdateStats, weight: usize) {
+    let w = weight as f32;
+    let terms = [
+        stats.policy_loss,
+        stats.value_loss,
+        stats.entropy,
+        stats.approx_kl,
+        stats.clip_fraction,
+    ];
+    let mut buffer: Vec<f32> = flat.iter().map(|g| g * w).collect();
+    buffer.push(w);
+    buffer.extend(terms.iter().map(|&t| t as f32 * w));
+    comm.sum_f32(&mut buffer);
+    let p = flat.len();
+    let total = buffer[p].max(1.0);
+    for (g, &sum) in flat.iter_mut().zip(&buffer[..p]) {
+        *g = sum / total;
+    }
+    let mean = |i: usize| f64::from(buffer[p + 1 + i] / total);
+    stats.policy_loss = mean(0);
+    stats.value_loss = mean(1);
+    stats.entropy = mean(2);
+    stats.approx_kl = mean(3);
+    stats.clip_fraction = mean(4);
 }
 
 /// The shape of a recurrent minibatch of `chunks` TBPTT chunks: `(trajectories, consecutive

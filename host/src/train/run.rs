@@ -5,11 +5,16 @@
 //! for each cycle:
 //!     weights -> every worker's actor
 //!     gather: workers step their environments in parallel threads
-//!     merge the workers' normaliser statistics, in worker order
+//!     exchange the workers' normaliser statistics and episodes (over MPI processes, if any)
+//!     merge the normaliser statistics, in worker order
 //!     advantages and returns by GAE, per environment trajectory
 //!     PPO update: epochs x minibatches, Adam on the flat parameters
-//!     append a metrics line; checkpoint `last` (and `best`, `cycle-N`)
+//!         (with several processes: gradients summed over them, see `ppo::Learner::update`)
+//!     append a metrics line; checkpoint `last` (and `best`, `cycle-N`), in the background
 //! ```
+//!
+//! With K MPI processes each runs `gather.workers / K` of the workers; rank 0 alone writes the
+//! run directory (docs/distributed.md).
 
 use std::{
     fs,
@@ -20,17 +25,20 @@ use std::{
 
 use angora_plugin_api::MetricAggregate;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use super::{
     actor::Actor,
     adam::Adam,
-    backend::ComputeBackend,
+    backend::{BackendError, ComputeBackend},
     checkpoint::{self, Checkpoint, CheckpointError, Progress},
+    comm::Communicator,
     config::{LrSchedule, TrainConfig},
     gae::{Trajectory, advantages},
-    gather::{EnvSlot, GatherContext, GatherError, RestoreError, Rollout, gather},
+    gather::{
+        EnvSlot, Episode, EpisodeState, GatherContext, GatherError, RestoreError, Rollout, gather,
+    },
     normalize::NormalizerState,
     ppo::{Batch, Learner, Sequences, UpdateError, UpdateStats},
     setup::{Provenance, Setup, SetupError},
@@ -85,6 +93,15 @@ pub enum TrainError {
     /// An environment could not be put back into its checkpointed state.
     #[error("resuming failed: {0}")]
     Restore(#[from] RestoreError),
+    /// The compute backend cannot be used.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The run cannot be split over the MPI processes as configured.
+    #[error("{0}")]
+    Processes(String),
+    /// The processes of an MPI run could not exchange their data.
+    #[error("exchanging data between the MPI processes failed: {0}")]
+    Exchange(String),
     /// The run directory cannot be used.
     #[error("run directory {}: {message}", path.display())]
     RunDir {
@@ -100,7 +117,7 @@ impl TrainError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             TrainError::Setup(e) => e.is_bad_input(),
-            TrainError::Compile(_) | TrainError::RunDir { .. } => true,
+            TrainError::Compile(_) | TrainError::RunDir { .. } | TrainError::Processes(_) => true,
             TrainError::Gather { error, .. } => {
                 matches!(error.as_ref(), GatherError::Call(c) if c.is_bad_input())
             }
@@ -108,6 +125,8 @@ impl TrainError {
             TrainError::Update { .. }
             | TrainError::Checkpoint(_)
             | TrainError::Metrics { .. }
+            | TrainError::Exchange(_)
+            | TrainError::Backend(_)
             | TrainError::Restore(_) => false,
         }
     }
@@ -126,6 +145,14 @@ pub struct RunRecord {
     pub plugins: Value,
     /// When the run was created (RFC 3339, UTC).
     pub created: String,
+    /// How many processes (MPI ranks) gathered and trained it at the start; a run may resume
+    /// with any number that divides `gather.workers`, with the same results up to rounding.
+    #[serde(default = "one")]
+    pub processes: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// How a run ended.
@@ -147,12 +174,14 @@ pub struct RunSummary {
     pub seconds: f64,
 }
 
-/// Options that do not change the result.
-pub struct RunOptions {
-    /// Show a progress bar.
+/// Options that do not change the result (beyond float rounding).
+pub struct RunOptions<'a> {
+    /// Show a progress bar (on the first process only).
     pub progress: bool,
     /// Where the networks run.
     pub backend: ComputeBackend,
+    /// The processes of the run.
+    pub comm: &'a dyn Communicator,
 }
 
 struct Worker {
@@ -173,6 +202,32 @@ pub struct Trainer<'r> {
     progress: Progress,
     layout: Vec<params::ParamSlot>,
     metric_aggregates: Vec<MetricAggregate>,
+    comm: &'r dyn Communicator,
+    /// The global index of this process's first worker.
+    first_worker: u32,
+}
+
+/// What the processes of a run exchange after gathering: per worker, in global worker order,
+/// the normaliser increment and the finished episodes.
+#[derive(Serialize, Deserialize, Clone)]
+struct Gathered {
+    increments: Vec<NormalizerState>,
+    episodes: Vec<Vec<Episode>>,
+}
+
+/// Every process's `local`, in rank order; one process skips the encoding.
+fn all_gather<T: Serialize + DeserializeOwned + Clone>(
+    comm: &dyn Communicator,
+    local: &T,
+) -> Result<Vec<T>, TrainError> {
+    if comm.size() == 1 {
+        return Ok(vec![local.clone()]);
+    }
+    let bytes = serde_json::to_vec(local).map_err(|e| TrainError::Exchange(e.to_string()))?;
+    comm.gather_bytes(&bytes)
+        .iter()
+        .map(|b| serde_json::from_slice(b).map_err(|e| TrainError::Exchange(e.to_string())))
+        .collect()
 }
 
 impl From<WriteError> for TrainError {
@@ -213,10 +268,20 @@ impl<'r> Trainer<'r> {
         run_dir: &Path,
         checkpoint: Option<Checkpoint>,
         backend: ComputeBackend,
+        comm: &'r dyn Communicator,
     ) -> Result<Self, TrainError> {
         let setup = Setup::new(registry, config)?;
         let config = setup.config().clone();
-        let (train_device, inference_device) = backend.devices();
+        let processes = comm.size() as u32;
+        if !config.gather.workers.is_multiple_of(processes) {
+            return Err(TrainError::Processes(format!(
+                "gather.workers ({}) must be a multiple of the number of MPI processes ({processes}): the processes share the configured workers equally; pass --workers {processes} (or a multiple of it)",
+                config.gather.workers
+            )));
+        }
+        let local_workers = config.gather.workers / processes;
+        let first_worker = comm.rank() as u32 * local_workers;
+        let (train_device, inference_device) = backend.devices()?;
         let net = Network::new(&setup.model, &setup.head, config.seed, &train_device)?;
         let inference = Network::new(&setup.model, &setup.head, config.seed, &inference_device)?;
         let layout = params::layout(&net);
@@ -273,10 +338,14 @@ impl<'r> Trainer<'r> {
                 )
             }
         };
+        // Every process builds the same network from the seed; rank 0's copy is the reference.
+        let mut params_flat = params_flat;
+        comm.broadcast_f32(&mut params_flat);
         let net = params::load(net, &params_flat);
-        let mut env_states = env_states.map(Vec::into_iter);
+        let skip = (first_worker * config.gather.envs_per_worker) as usize;
+        let mut env_states = env_states.map(|states| states.into_iter().skip(skip));
         let mut workers = Vec::new();
-        for w in 0..config.gather.workers {
+        for w in first_worker..first_worker + local_workers {
             let mut slots = Vec::new();
             for e in 0..config.gather.envs_per_worker {
                 let index = u64::from(w * config.gather.envs_per_worker + e);
@@ -311,6 +380,8 @@ impl<'r> Trainer<'r> {
             run_dir: run_dir.to_path_buf(),
             config,
             setup,
+            comm,
+            first_worker,
         })
     }
 
@@ -323,19 +394,38 @@ impl<'r> Trainer<'r> {
         }
     }
 
-    fn checkpoint(&self) -> Checkpoint {
-        Checkpoint {
+    /// The complete training state; with several processes, every process must call it (the
+    /// environments' states are collected from all of them).
+    fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        let local: Vec<EpisodeState> = self
+            .workers
+            .iter()
+            .flat_map(|w| w.slots.iter().map(|s| s.state.clone()))
+            .collect();
+        let envs = all_gather(self.comm, &local)?.concat();
+        Ok(Checkpoint {
             params: self.learner.params.clone(),
             adam: self.learner.adam.clone(),
             normalizers: self.normalizers.clone(),
             progress: self.progress.clone(),
             layout: self.layout.clone(),
-            envs: self
-                .workers
-                .iter()
-                .flat_map(|w| w.slots.iter().map(|s| s.state.clone()))
-                .collect(),
+            envs,
+        })
+    }
+
+    /// The normaliser increments and finished episodes of every worker of the run.
+    fn exchange(&self, rollouts: &[Rollout]) -> Result<Gathered, TrainError> {
+        let local = Gathered {
+            increments: rollouts.iter().map(|r| r.increment.clone()).collect(),
+            episodes: rollouts.iter().map(|r| r.episodes.clone()).collect(),
+        };
+        let mut all = all_gather(self.comm, &local)?.into_iter();
+        let mut gathered = all.next().expect("at least one process");
+        for more in all {
+            gathered.increments.extend(more.increments);
+            gathered.episodes.extend(more.episodes);
         }
+        Ok(gathered)
     }
 
     /// Gathers one cycle in parallel worker threads.
@@ -352,6 +442,7 @@ impl<'r> Trainer<'r> {
         );
         let aggregates = &self.metric_aggregates;
         let tbptt = (self.actor.memory_size() > 0).then_some(self.config.ppo.tbptt_length as usize);
+        let first_worker = u64::from(self.first_worker);
         let results: Vec<Result<Rollout, GatherError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .workers
@@ -363,7 +454,7 @@ impl<'r> Trainer<'r> {
                         let ctx = GatherContext {
                             seed,
                             cycle,
-                            worker: w as u64,
+                            worker: first_worker + w as u64,
                             horizon,
                             normalizers,
                             clip,
@@ -470,9 +561,14 @@ impl<'r> Trainer<'r> {
                     .filter(|(_, ok)| **ok)
                     .map(|(&a, _)| f64::from(a))
             };
-            let n = valid().count().max(1) as f64;
-            let mean = valid().sum::<f64>() / n;
-            let var = valid().map(|a| (a - mean).powi(2)).sum::<f64>() / n;
+            // Over the whole batch: summed over the processes.
+            let mut sums = [valid().sum::<f64>(), valid().count() as f64];
+            self.comm.sum_f64(&mut sums);
+            let n = sums[1].max(1.0);
+            let mean = sums[0] / n;
+            let mut squares = [valid().map(|a| (a - mean).powi(2)).sum::<f64>()];
+            self.comm.sum_f64(&mut squares);
+            let var = squares[0] / n;
             let std = var.sqrt().max(1e-8);
             for (a, &ok) in batch.advantages.iter_mut().zip(&mask) {
                 *a = if ok {
@@ -507,7 +603,8 @@ impl<'r> Trainer<'r> {
         let started = Instant::now();
         let total_cycles = self.config.cycles();
         let per_cycle = self.config.steps_per_cycle();
-        let bar = if options.progress {
+        let root = self.comm.is_root();
+        let bar = if options.progress && root {
             let bar = ProgressBar::new(total_cycles * per_cycle);
             bar.set_style(
                 ProgressStyle::with_template(
@@ -522,7 +619,8 @@ impl<'r> Trainer<'r> {
         } else {
             ProgressBar::hidden()
         };
-        let mut writer = RunWriter::start(&self.run_dir);
+        // Only the first process writes the run directory.
+        let mut writer = root.then(|| RunWriter::start(&self.run_dir));
         let mut last_mean = None;
         while self.progress.cycles < total_cycles {
             let cycle = self.progress.cycles;
@@ -530,8 +628,9 @@ impl<'r> Trainer<'r> {
             let gather_start = Instant::now();
             let rollouts = self.gather_cycle(cycle)?;
             let gather_seconds = gather_start.elapsed().as_secs_f64();
-            for r in &rollouts {
-                self.normalizers.merge(&r.increment);
+            let gathered = self.exchange(&rollouts)?;
+            for increment in &gathered.increments {
+                self.normalizers.merge(increment);
             }
             let batch = self.batch(&rollouts);
             let update_start = Instant::now();
@@ -544,6 +643,7 @@ impl<'r> Trainer<'r> {
                     lr,
                     self.config.seed,
                     cycle,
+                    self.comm,
                 )
                 .map_err(|error| TrainError::Update {
                     cycle: cycle + 1,
@@ -552,7 +652,7 @@ impl<'r> Trainer<'r> {
                 })?;
             let update_seconds = update_start.elapsed().as_secs_f64();
 
-            let episodes: Vec<_> = rollouts.iter().flat_map(|r| r.episodes.iter()).collect();
+            let episodes: Vec<&Episode> = gathered.episodes.iter().flatten().collect();
             let mean_return = (!episodes.is_empty())
                 .then(|| episodes.iter().map(|e| e.ret).sum::<f64>() / episodes.len() as f64);
             let mean_length = (!episodes.is_empty()).then(|| {
@@ -606,19 +706,21 @@ impl<'r> Trainer<'r> {
                 "tbptt_padding": padding,
                 "steps_per_second": per_cycle as f64 / seconds.max(1e-9),
             });
-            writer.metrics(line)?;
-            let snapshot = Arc::new(self.checkpoint());
-            writer.checkpoint("last", snapshot.clone())?;
-            if improved {
-                writer.checkpoint("best", snapshot.clone())?;
-            }
-            if self.config.save_every > 0
-                && self
-                    .progress
-                    .cycles
-                    .is_multiple_of(u64::from(self.config.save_every))
-            {
-                writer.checkpoint(&format!("cycle-{}", self.progress.cycles), snapshot)?;
+            let snapshot = Arc::new(self.checkpoint()?);
+            if let Some(writer) = writer.as_mut() {
+                writer.metrics(line)?;
+                writer.checkpoint("last", snapshot.clone())?;
+                if improved {
+                    writer.checkpoint("best", snapshot.clone())?;
+                }
+                if self.config.save_every > 0
+                    && self
+                        .progress
+                        .cycles
+                        .is_multiple_of(u64::from(self.config.save_every))
+                {
+                    writer.checkpoint(&format!("cycle-{}", self.progress.cycles), snapshot)?;
+                }
             }
             if mean_return.is_some() {
                 last_mean = mean_return;
@@ -634,7 +736,9 @@ impl<'r> Trainer<'r> {
                 per_cycle as f64 / seconds.max(1e-9)
             ));
         }
-        writer.finish()?;
+        if let Some(writer) = writer {
+            writer.finish()?;
+        }
         bar.finish_and_clear();
         Ok(RunSummary {
             run_dir: self.run_dir.clone(),
@@ -664,7 +768,9 @@ pub fn train(
     run_dir: &Path,
     options: &RunOptions,
 ) -> Result<RunSummary, TrainError> {
-    if run_dir.exists()
+    let comm = options.comm;
+    if comm.is_root()
+        && run_dir.exists()
         && fs::read_dir(run_dir)
             .map_err(|e| io_error(run_dir, e))?
             .next()
@@ -677,20 +783,24 @@ pub fn train(
                     .into(),
         });
     }
-    let mut trainer = Trainer::build(registry, config, run_dir, None, options.backend)?;
-    fs::create_dir_all(run_dir).map_err(|e| io_error(run_dir, e))?;
-    let record = RunRecord {
-        angora_version: env!("CARGO_PKG_VERSION").into(),
-        preset: preset.into(),
-        config: trainer.config.clone(),
-        plugins: provenance_json(&trainer.setup.provenance),
-        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    };
-    let path = run_dir.join("config.json");
-    let text = serde_json::to_string_pretty(&record).map_err(|e| io_error(&path, e))?;
-    fs::write(&path, text + "\n").map_err(|e| io_error(&path, e))?;
+    let mut trainer = Trainer::build(registry, config, run_dir, None, options.backend, comm)?;
     // The initial state is a checkpoint too: a run killed in its first cycle resumes from it.
-    checkpoint::save(run_dir, "last", &trainer.checkpoint())?;
+    let initial = trainer.checkpoint()?;
+    if comm.is_root() {
+        fs::create_dir_all(run_dir).map_err(|e| io_error(run_dir, e))?;
+        let record = RunRecord {
+            angora_version: env!("CARGO_PKG_VERSION").into(),
+            preset: preset.into(),
+            config: trainer.config.clone(),
+            plugins: provenance_json(&trainer.setup.provenance),
+            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            processes: comm.size(),
+        };
+        let path = run_dir.join("config.json");
+        let text = serde_json::to_string_pretty(&record).map_err(|e| io_error(&path, e))?;
+        fs::write(&path, text + "\n").map_err(|e| io_error(&path, e))?;
+        checkpoint::save(run_dir, "last", &initial)?;
+    }
     trainer.run(options)
 }
 
@@ -728,7 +838,12 @@ pub fn resume(
     }
     // Metrics written after the checkpoint belong to a cycle that will be redone.
     let metrics = run_dir.join("metrics.jsonl");
-    if let Ok(text) = fs::read_to_string(&metrics) {
+    let text = options
+        .comm
+        .is_root()
+        .then(|| fs::read_to_string(&metrics).ok())
+        .flatten();
+    if let Some(text) = text {
         let kept: Vec<&str> = text
             .lines()
             .filter(|line| {
@@ -750,6 +865,7 @@ pub fn resume(
         run_dir,
         Some(checkpoint),
         options.backend,
+        options.comm,
     )?;
     Ok((trainer.run(options)?, warnings))
 }
@@ -786,26 +902,46 @@ impl<'r> Bench<'r> {
         registry: &'r Registry,
         config: &TrainConfig,
         backend: ComputeBackend,
+        comm: &'r dyn Communicator,
     ) -> Result<Bench<'r>, TrainError> {
         Ok(Bench {
-            trainer: Trainer::build(registry, config, Path::new("."), None, backend)?,
+            trainer: Trainer::build(registry, config, Path::new("."), None, backend, comm)?,
         })
     }
 
+    /// Whether to go on measuring: rank 0's clock decides for every process, so that all of
+    /// them run the same number of collective operations.
+    fn go_on(&self, started: Instant, min_seconds: f64) -> bool {
+        let comm = self.trainer.comm;
+        let mut flag = [f64::from(u8::from(
+            comm.is_root() && started.elapsed().as_secs_f64() < min_seconds,
+        ))];
+        comm.sum_f64(&mut flag);
+        flag[0] > 0.0
+    }
+
     /// Gathering throughput (environment steps per second, policy inference included) over
-    /// whole cycles until at least `min_seconds` have passed.
+    /// whole cycles until at least `min_seconds` have passed; with several processes, the
+    /// steps of all of them.
     pub fn gather(&mut self, min_seconds: f64) -> Result<Throughput, TrainError> {
-        let per_cycle = self.trainer.config.steps_per_cycle();
+        let comm = self.trainer.comm;
+        let per_cycle = self.trainer.config.steps_per_cycle() / comm.size() as u64;
         let _warm_up = self.trainer.gather_cycle(0)?;
+        comm.barrier();
         let started = Instant::now();
         let mut steps = 0;
         let mut cycle = 1;
-        while started.elapsed().as_secs_f64() < min_seconds {
+        while self.go_on(started, min_seconds) {
             self.trainer.gather_cycle(cycle)?;
             steps += per_cycle;
             cycle += 1;
         }
-        Ok(Throughput::new(steps, started.elapsed().as_secs_f64()))
+        let mut totals = [steps as f64, started.elapsed().as_secs_f64()];
+        comm.sum_f64(&mut totals);
+        Ok(Throughput::new(
+            totals[0] as u64,
+            totals[1] / comm.size() as f64,
+        ))
     }
 
     /// Update throughput (transitions per second through forward, loss, backward and Adam) at
@@ -819,7 +955,15 @@ impl<'r> Bench<'r> {
         let run = |trainer: &mut Trainer<'_>, cycle: u64| {
             trainer
                 .learner
-                .update(&batch, &trainer.update_distribution, &ppo, lr, 0, cycle)
+                .update(
+                    &batch,
+                    &trainer.update_distribution,
+                    &ppo,
+                    lr,
+                    0,
+                    cycle,
+                    trainer.comm,
+                )
                 .map_err(|error| TrainError::Update {
                     cycle,
                     error: Box::new(error),
@@ -830,7 +974,7 @@ impl<'r> Bench<'r> {
         let started = Instant::now();
         let mut transitions = 0;
         let mut cycle = 1;
-        while started.elapsed().as_secs_f64() < min_seconds {
+        while self.go_on(started, min_seconds) {
             let stats = run(&mut self.trainer, cycle)?;
             transitions += stats.updates * u64::from(ppo.minibatch_size);
             cycle += 1;
@@ -838,6 +982,30 @@ impl<'r> Bench<'r> {
         Ok(Throughput::new(
             transitions,
             started.elapsed().as_secs_f64(),
+        ))
+    }
+
+    /// All-reduce throughput: sums per second of one buffer the size of the model's
+    /// parameters (plus the few loss terms), as every minibatch update of a multi-process run
+    /// does. Returns the measurement and the buffer's length.
+    pub fn all_reduce(&mut self, min_seconds: f64) -> Result<(Throughput, usize), TrainError> {
+        let comm = self.trainer.comm;
+        let length = self.trainer.learner.params.len() + 6;
+        let mut buffer: Vec<f32> = (0..length).map(|i| (i % 7) as f32).collect();
+        comm.sum_f32(&mut buffer);
+        comm.barrier();
+        let started = Instant::now();
+        let mut calls = 0;
+        // Ten sums per check of the clock, so the check's own (tiny) collective is negligible.
+        while self.go_on(started, min_seconds) {
+            for _ in 0..10 {
+                comm.sum_f32(&mut buffer);
+            }
+            calls += 10;
+        }
+        Ok((
+            Throughput::new(calls, started.elapsed().as_secs_f64()),
+            length,
         ))
     }
 }

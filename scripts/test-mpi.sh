@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The MPI part of the test suite (scripts/test.sh runs it): installs Open MPI if needed, builds
+# angora with the `mpi` feature into its own target directory (target/mpi, so the default
+# build stays free of MPI) and runs the tests that start `mpirun -n 2`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-mpi.sh
+export CARGO_TARGET_DIR=target/mpi
+
+echo "== lints (mpi feature)"
+cargo clippy --workspace --all-targets --features angora-host/mpi,angora-tests/mpi -- -D warnings
+
+echo "== build (mpi feature)"
+cargo build --workspace --features angora-host/mpi
+
+echo "== tests under mpirun"
+cargo test -p angora-tests --features mpi --test integration -- mpi::
