@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, build, unit and integration tests.
-# CI runs exactly this (see .ci/run). Needs only a Rust toolchain.
+# The whole test suite: formatting, lints, build, unit and integration tests, and the MPI
+# variant under mpirun. CI runs exactly this (see .ci/run). Needs a Rust toolchain; installs
+# Open MPI and libclang with apt when they are missing (scripts/setup-mpi.sh). The GPU check
+# is a separate command, scripts/test-gpu.sh (burn-wgpu takes about 30 minutes to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +23,6 @@ cargo test --workspace
 
 echo "== host unit tests on the second CPU backend (ndarray; the recurrent cells must agree with flex)"
 cargo test -p angora-host --features ndarray --lib
+
+echo "== MPI: the mpi feature built into target/mpi, tests under mpirun -n 2"
+bash scripts/test-mpi.sh
