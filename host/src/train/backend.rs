@@ -85,11 +85,13 @@ mod gpu {
 
     use super::{BackendError, GpuChoice};
 
+    /// The adapters looked for so far in this process, and what was found.
+    type Found = Vec<(GpuChoice, Result<Device, BackendError>)>;
+
     /// The wgpu device for `choice`, found and initialised once per process (wgpu refuses a
     /// second initialisation of the same adapter).
     pub fn device(choice: GpuChoice) -> Result<Device, BackendError> {
-        static DEVICES: OnceLock<Mutex<Vec<(GpuChoice, Result<Device, BackendError>)>>> =
-            OnceLock::new();
+        static DEVICES: OnceLock<Mutex<Found>> = OnceLock::new();
         let mut devices = DEVICES
             .get_or_init(Default::default)
             .lock()
