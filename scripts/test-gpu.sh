@@ -22,7 +22,9 @@ echo "== lints (wgpu feature)"
 cargo clippy -p angora-host -p angora-tests --all-targets --features angora-host/wgpu,angora-tests/wgpu -- -D warnings
 
 echo "== build (wgpu feature)"
-cargo build --workspace --features angora-host/wgpu
+# --all-targets: the same feature resolution as `cargo test --workspace` below, so the
+# dependencies are built once.
+cargo build --workspace --all-targets --features angora-host/wgpu,angora-tests/wgpu
 
 echo "== tests on the wgpu backend"
-cargo test -p angora-tests --features wgpu --test integration -- gpu::
+cargo test --workspace --features angora-host/wgpu,angora-tests/wgpu --test integration -- gpu::

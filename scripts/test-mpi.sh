@@ -11,7 +11,9 @@ echo "== lints (mpi feature)"
 cargo clippy --workspace --all-targets --features angora-host/mpi,angora-tests/mpi -- -D warnings
 
 echo "== build (mpi feature)"
-cargo build --workspace --features angora-host/mpi
+# --all-targets: the same feature resolution as `cargo test --workspace` below, so the
+# dependencies are built once.
+cargo build --workspace --all-targets --features angora-host/mpi,angora-tests/mpi
 
 echo "== tests under mpirun"
-cargo test -p angora-tests --features mpi --test integration -- mpi::
+cargo test --workspace --features angora-host/mpi,angora-tests/mpi --test integration -- mpi::
