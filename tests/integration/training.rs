@@ -210,7 +210,10 @@ fn bad_training_input_exits_with_code_two_and_says_why() {
             vec!["--preset".into(), "fastest".into()],
             "unknown preset 'fastest'",
         ),
-        (vec!["--backend".into(), "wgpu".into()], "--features angora-host/wgpu"),
+        (
+            vec!["--backend".into(), "wgpu".into()],
+            "--features angora-host/wgpu",
+        ),
     ];
     for (i, (args, expected)) in cases.into_iter().enumerate() {
         let mut command = isolated_angora();
