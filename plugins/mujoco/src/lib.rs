@@ -1,0 +1,138 @@
+//! MuJoCo tasks with Gymnasium v5 semantics, on real MuJoCo 3.17.0 physics through mujoco-rs:
+//! the same MJCF assets, observation contents, action bounds, reward terms (reported as
+//! per-step metrics), health and termination conditions, reset noise and frame skip as
+//! Gymnasium 1.4's `*-v5` environments (checked against recorded Gymnasium rollouts in
+//! `tests/conformance.rs`), plus velocity-free variants for recurrent policies.
+//!
+//! `scripts/setup-mujoco.sh` installs the library and the assets into the repository's
+//! `.deps/`; the build bakes both locations in, and `ANGORA_MUJOCO_ASSETS` overrides the
+//! asset root at run time.
+
+mod ant;
+mod arms;
+pub mod assets;
+mod humanoid;
+mod pendulums;
+mod planar;
+pub mod sim;
+pub mod task;
+
+pub use ant::{Ant, AntConfig, BodyRef};
+pub use arms::{Pusher, PusherConfig, Reacher, ReacherConfig};
+pub use humanoid::{Humanoid, HumanoidConfig, HumanoidStandup, HumanoidStandupConfig};
+pub use pendulums::{
+    InvertedDoublePendulum, InvertedDoublePendulumConfig, InvertedPendulum, InvertedPendulumConfig,
+};
+pub use planar::{
+    HalfCheetah, HalfCheetahConfig, Hopper, HopperConfig, Swimmer, SwimmerConfig, Walker2d,
+    Walker2dConfig,
+};
+pub use task::MujocoTask;
+
+use angora_plugin_api::register;
+
+register!(
+    task MujocoTask<HalfCheetah>,
+    "HalfCheetah-v5",
+    "Run forward with a planar cat-like body (Gymnasium HalfCheetah-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<HalfCheetah>,
+    "HalfCheetahNoVel-v5",
+    "HalfCheetah-v5 observing joint positions only, for recurrent policies.",
+    preset = HalfCheetahConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<Hopper>,
+    "Hopper-v5",
+    "Hop forward on one leg without falling (Gymnasium Hopper-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<Hopper>,
+    "HopperNoVel-v5",
+    "Hopper-v5 observing joint positions only, for recurrent policies.",
+    preset = HopperConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<Walker2d>,
+    "Walker2d-v5",
+    "Walk forward on two legs without falling (Gymnasium Walker2d-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<Walker2d>,
+    "Walker2dNoVel-v5",
+    "Walker2d-v5 observing joint positions only, for recurrent policies.",
+    preset = Walker2dConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<Swimmer>,
+    "Swimmer-v5",
+    "Swim forward with a three-link body in a viscous fluid (Gymnasium Swimmer-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<Swimmer>,
+    "SwimmerNoVel-v5",
+    "Swimmer-v5 observing joint positions only, for recurrent policies.",
+    preset = SwimmerConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<Ant>,
+    "Ant-v5",
+    "Walk forward with a four-legged body (Gymnasium Ant-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<Ant>,
+    "AntNoVel-v5",
+    "Ant-v5 observing positions and contact forces only, for recurrent policies.",
+    preset = AntConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<Humanoid>,
+    "Humanoid-v5",
+    "Walk forward with a 3D humanoid without falling (Gymnasium Humanoid-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<HumanoidStandup>,
+    "HumanoidStandup-v5",
+    "Stand up from lying on the floor (Gymnasium HumanoidStandup-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<Reacher>,
+    "Reacher-v5",
+    "Bring a two-link arm's fingertip to a random target (Gymnasium Reacher-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<Reacher>,
+    "ReacherNoVel-v5",
+    "Reacher-v5 without the arm's joint velocities, for recurrent policies.",
+    preset = ReacherConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<Pusher>,
+    "Pusher-v5",
+    "Push a cylinder to a goal with a seven-joint arm (Gymnasium Pusher-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<InvertedPendulum>,
+    "InvertedPendulum-v5",
+    "Balance a pole on a cart (Gymnasium InvertedPendulum-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<InvertedPendulum>,
+    "InvertedPendulumNoVel-v5",
+    "InvertedPendulum-v5 observing cart position and pole angle only, for recurrent policies.",
+    preset = InvertedPendulumConfig { velocities: false, ..Default::default() }
+);
+register!(
+    task MujocoTask<InvertedDoublePendulum>,
+    "InvertedDoublePendulum-v5",
+    "Balance two stacked poles on a cart (Gymnasium InvertedDoublePendulum-v5, MuJoCo)."
+);
+register!(
+    task MujocoTask<InvertedDoublePendulum>,
+    "InvertedDoublePendulumNoVel-v5",
+    "InvertedDoublePendulum-v5 without velocities, for recurrent policies.",
+    preset = InvertedDoublePendulumConfig { velocities: false, ..Default::default() }
+);
+
+angora_plugin_api::export_plugin!();
