@@ -8,6 +8,7 @@
 # The exact command of every run is printed; docs/results.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-mujoco.sh
 cargo build --release --workspace --quiet
 angora=target/release/angora
 out=runs/results
@@ -29,10 +30,21 @@ declare -A EXPERIMENTS=(
   [PendulumNoVel-v1]="PendulumNoVel-v1|500000|--distribution beta"
   [PendulumNoVel-v1-gru]="PendulumNoVel-v1|500000|--distribution beta --model simple-gru --set gather.envs_per_worker=32 --set gather.horizon=128"
   [PendulumNoVel-v1-gru-1m]="PendulumNoVel-v1|1000000|--distribution beta --model simple-gru --set gather.envs_per_worker=32 --set gather.horizon=128"
+  # MuJoCo v5 (issue 5): 1M steps each with the recommended preset for -v5 tasks
+  # (mujoco_beta: AngoraPy's mujoco preset with the Beta distribution).
+  [HalfCheetah-v5]="HalfCheetah-v5|1000000|"
+  [Hopper-v5]="Hopper-v5|1000000|"
+  [Walker2d-v5]="Walker2d-v5|1000000|"
+  [InvertedPendulum-v5]="InvertedPendulum-v5|1000000|"
+  [InvertedDoublePendulum-v5]="InvertedDoublePendulum-v5|1000000|"
+  [Ant-v5]="Ant-v5|1000000|"
+  [Reacher-v5]="Reacher-v5|1000000|"
+  [Swimmer-v5]="Swimmer-v5|1000000|"
 )
 ORDER=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
   CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru
-  PendulumNoVel-v1-gru-1m)
+  PendulumNoVel-v1-gru-1m HalfCheetah-v5 Hopper-v5 Walker2d-v5 InvertedPendulum-v5
+  InvertedDoublePendulum-v5 Ant-v5 Reacher-v5 Swimmer-v5)
 experiments=("$@")
 [ ${#experiments[@]} -eq 0 ] && experiments=("${ORDER[@]}")
 for name in "${experiments[@]}"; do

@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# MuJoCo 3.17.0 and the MJCF assets (idempotent; a no-op once installed): the workspace's
+# MuJoCo plugin links against them.
+bash scripts/setup-mujoco.sh
+
 if ! compgen -G "/usr/share/vulkan/icd.d/*.json" >/dev/null && ! compgen -G "/etc/vulkan/icd.d/*.json" >/dev/null; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo

@@ -4,6 +4,10 @@
 # build stays free of MPI) and runs the tests that start `mpirun -n 2`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# MuJoCo 3.17.0 and the MJCF assets (idempotent; a no-op once installed): the workspace's
+# MuJoCo plugin links against them.
+bash scripts/setup-mujoco.sh
 bash scripts/setup-mpi.sh
 export CARGO_TARGET_DIR=target/mpi
 

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# MuJoCo 3.17.0 and the MJCF assets (idempotent; a no-op once installed): the workspace's
+# MuJoCo plugin links against them.
+bash scripts/setup-mujoco.sh
+
 echo "== formatting"
 cargo fmt --all --check
 cargo fmt --all --check --manifest-path tests/fixtures/Cargo.toml

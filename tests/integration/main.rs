@@ -8,6 +8,7 @@ mod gpu;
 mod loading;
 #[cfg(feature = "mpi")]
 mod mpi;
+mod mujoco;
 mod out_of_tree;
 mod ppo_gradients;
 mod tbptt;

@@ -41,8 +41,10 @@ pub struct AntConfig {
     /// End the episode when the ant is no longer healthy.
     pub terminate_when_unhealthy: bool,
     /// Closed bounds on the torso height.
+    #[serde(with = "crate::task::range")]
     pub healthy_z_range: (f64, f64),
     /// Contact forces are clipped to this range in observations and costs.
+    #[serde(with = "crate::task::range")]
     pub contact_force_range: (f64, f64),
     /// Scale of the reset noise (uniform on positions, normal on velocities).
     pub reset_noise_scale: f64,

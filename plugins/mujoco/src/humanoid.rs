@@ -81,12 +81,14 @@ pub struct HumanoidConfig {
     /// Weight of the quadratic contact-force cost.
     pub contact_cost_weight: f64,
     /// The contact cost is clipped to this range.
+    #[serde(with = "crate::task::range")]
     pub contact_cost_range: (f64, f64),
     /// Reward per step while healthy.
     pub healthy_reward: f64,
     /// End the episode when the humanoid is no longer healthy.
     pub terminate_when_unhealthy: bool,
     /// Open bounds on the torso height.
+    #[serde(with = "crate::task::range")]
     pub healthy_z_range: (f64, f64),
     /// Scale of the uniform reset noise on positions and velocities.
     pub reset_noise_scale: f64,
@@ -230,6 +232,7 @@ pub struct HumanoidStandupConfig {
     /// Weight of the quadratic contact-force cost.
     pub impact_cost_weight: f64,
     /// The impact cost is clipped to this range.
+    #[serde(with = "crate::task::range")]
     pub impact_cost_range: (f64, f64),
     /// Scale of the uniform reset noise on positions and velocities.
     pub reset_noise_scale: f64,

@@ -136,3 +136,54 @@ register!(
 );
 
 angora_plugin_api::export_plugin!();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Serialize, de::DeserializeOwned};
+
+    /// Configs cross the plugin boundary as JSON: every default must survive the trip,
+    /// infinite range ends included.
+    fn round_trip<T: Serialize + DeserializeOwned + Default + PartialEq + std::fmt::Debug>() {
+        let json = serde_json::to_value(T::default()).unwrap();
+        let back: T = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, T::default(), "{json}");
+    }
+
+    #[test]
+    fn default_configs_survive_json() {
+        round_trip::<HalfCheetahConfig>();
+        round_trip::<HopperConfig>();
+        round_trip::<Walker2dConfig>();
+        round_trip::<SwimmerConfig>();
+        round_trip::<AntConfig>();
+        round_trip::<HumanoidConfig>();
+        round_trip::<HumanoidStandupConfig>();
+        round_trip::<ReacherConfig>();
+        round_trip::<PusherConfig>();
+        round_trip::<InvertedPendulumConfig>();
+        round_trip::<InvertedDoublePendulumConfig>();
+    }
+
+    #[test]
+    fn infinite_range_ends_are_written_as_text_and_read_back() {
+        let json = serde_json::to_value(HopperConfig::default()).unwrap();
+        assert_eq!(json["healthy_z_range"], serde_json::json!([0.7, "inf"]));
+        let config: HopperConfig = serde_json::from_value(serde_json::json!({
+            "healthy_z_range": [0.5, "Infinity"],
+            "xml_file": "hopper.xml", "frame_skip": 4, "forward_reward_weight": 1.0,
+            "ctrl_cost_weight": 0.001, "healthy_reward": 1.0, "terminate_when_unhealthy": true,
+            "healthy_state_range": ["-inf", 100.0], "healthy_angle_range": [-0.2, 0.2],
+            "reset_noise_scale": 0.005, "exclude_current_positions_from_observation": true,
+            "max_episode_steps": 1000, "velocities": true, "initial_state": null
+        }))
+        .unwrap();
+        assert_eq!(config.healthy_z_range, (0.5, f64::INFINITY));
+        assert_eq!(config.healthy_state_range.0, f64::NEG_INFINITY);
+        let err = serde_json::from_value::<HopperConfig>(
+            serde_json::json!({"healthy_z_range": [0.5, "lots"]}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("lots"), "{err}");
+    }
+}

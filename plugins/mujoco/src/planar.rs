@@ -243,10 +243,13 @@ pub struct HopperConfig {
     /// End the episode when the hopper is no longer healthy.
     pub terminate_when_unhealthy: bool,
     /// Open bounds on `qpos[2..]` and `qvel` for a healthy state.
+    #[serde(with = "crate::task::range")]
     pub healthy_state_range: (f64, f64),
     /// Open bounds on the torso height.
+    #[serde(with = "crate::task::range")]
     pub healthy_z_range: (f64, f64),
     /// Open bounds on the torso angle.
+    #[serde(with = "crate::task::range")]
     pub healthy_angle_range: (f64, f64),
     /// Scale of the uniform reset noise on positions and velocities.
     pub reset_noise_scale: f64,
@@ -376,8 +379,10 @@ pub struct Walker2dConfig {
     /// End the episode when the walker is no longer healthy.
     pub terminate_when_unhealthy: bool,
     /// Open bounds on the torso height.
+    #[serde(with = "crate::task::range")]
     pub healthy_z_range: (f64, f64),
     /// Open bounds on the torso angle.
+    #[serde(with = "crate::task::range")]
     pub healthy_angle_range: (f64, f64),
     /// Scale of the uniform reset noise on positions and velocities.
     pub reset_noise_scale: f64,

@@ -176,13 +176,18 @@ impl Simulation {
     /// The caller has checked the action's length and that it holds no NaN; out-of-range
     /// controls are clamped by MuJoCo itself, as in Gymnasium.
     pub fn advance(&mut self, action: &[f32]) {
-        for (ctrl, &a) in self.data.ctrl_mut().iter_mut().zip(action) {
-            *ctrl = f64::from(a);
-        }
+        self.set_controls(action);
         for _ in 0..self.frame_skip {
             self.data.step();
         }
         self.data.rne_post_constraint();
+    }
+
+    /// Writes an action into the controls (single to double precision, exactly).
+    pub fn set_controls(&mut self, action: &[f32]) {
+        for (ctrl, &a) in self.data.ctrl_mut().iter_mut().zip(action) {
+            *ctrl = f64::from(a);
+        }
     }
 
     /// Steps the physics `steps` times with the current controls and nothing else: the

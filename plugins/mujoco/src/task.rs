@@ -282,3 +282,54 @@ pub fn finite(name: &str, value: f64) -> Result<(), PluginError> {
         )))
     }
 }
+
+/// Serde for `(low, high)` ranges whose ends may be infinite, as Gymnasium's defaults are
+/// (`float("inf")`). JSON, which carries configs across the plugin boundary, has no infinity,
+/// so an infinite end is written as the string `"inf"` or `"-inf"`; numbers, those strings and
+/// TOML's `inf` are all read.
+pub mod range {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum End {
+        Number(f64),
+        Text(String),
+    }
+
+    fn to_end(value: f64) -> End {
+        if value.is_finite() {
+            End::Number(value)
+        } else if value > 0.0 {
+            End::Text("inf".into())
+        } else if value < 0.0 {
+            End::Text("-inf".into())
+        } else {
+            End::Text("nan".into())
+        }
+    }
+
+    fn from_end<E: Error>(end: End) -> Result<f64, E> {
+        match end {
+            End::Number(v) => Ok(v),
+            End::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+                "inf" | "+inf" | "infinity" | "+infinity" => Ok(f64::INFINITY),
+                "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
+                _ => Err(E::custom(format!(
+                    "expected a number, \"inf\" or \"-inf\", got \"{t}\""
+                ))),
+            },
+        }
+    }
+
+    /// Writes the range as a two-element array.
+    pub fn serialize<S: Serializer>(range: &(f64, f64), s: S) -> Result<S::Ok, S::Error> {
+        (to_end(range.0), to_end(range.1)).serialize(s)
+    }
+
+    /// Reads a two-element array of numbers or infinities.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(f64, f64), D::Error> {
+        let (low, high) = <(End, End)>::deserialize(d)?;
+        Ok((from_end(low)?, from_end(high)?))
+    }
+}
