@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use angora_host::plugin::{Registry, SearchPath};
 use angora_plugin_api::{ComponentKind, ErrorKind, Sensation, StepOutput};
-use angora_tests::{isolated_angora, profile_dir, root, run};
+use angora_tests::{PluginDir, isolated_angora, profile_dir, root, run, shipped};
 use serde_json::{Value, json};
 
 fn registry() -> &'static Registry {
@@ -248,4 +248,30 @@ fn a_short_training_run_on_a_mujoco_task_completes() {
         run(isolated_angora().args(["eval", out.to_str().unwrap(), "--episodes", "2", "--json"]));
     assert_eq!(eval.code, Some(0), "{eval:?}");
     assert!(eval.json()["mean_return"].as_f64().unwrap() >= 1.0);
+}
+
+#[test]
+fn a_missing_mujoco_library_says_how_to_install_it() {
+    // A copy of the plugin whose baked-in library directory (its rpath) points nowhere: what a
+    // user sees after deleting .deps/ or moving the repository.
+    let bytes = std::fs::read(shipped("mujoco")).unwrap();
+    let rpath = root().join(".deps/mujoco-3.17.0/lib");
+    let rpath = rpath.to_str().unwrap().as_bytes();
+    let at = bytes
+        .windows(rpath.len())
+        .position(|w| w == rpath)
+        .expect("the plugin carries the MuJoCo library directory as its rpath");
+    let mut broken = bytes.clone();
+    let version = at + rpath.len() - b"0/lib".len();
+    broken[version] = b'X';
+    let dir = PluginDir::new();
+    dir.write("libangora_plugin_mujoco.so", &broken);
+    let outcome = run(dir.angora().arg("plugins"));
+    assert!(outcome.code.is_some(), "killed by a signal: {outcome:?}");
+    assert!(
+        outcome.stderr.contains("libmujoco.so.3.17.0")
+            && outcome.stderr.contains("scripts/setup-mujoco.sh"),
+        "{}",
+        outcome.stderr
+    );
 }

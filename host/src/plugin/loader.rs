@@ -213,6 +213,20 @@ fn is_library_name(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(env::consts::DLL_SUFFIX) && !n.starts_with('.'))
 }
 
+/// Adds how to fix the most common reason a whole library fails to open: a shared library it
+/// links against is missing.
+fn with_fix(reason: String) -> String {
+    if !reason.contains("cannot open shared object file") {
+        return reason;
+    }
+    let hint = if reason.contains("libmujoco") {
+        "MuJoCo is not installed where the plugin was built to find it: run scripts/setup-mujoco.sh in the Angora repository (or rebuild the plugin)"
+    } else {
+        "install the missing library, or make it findable through LD_LIBRARY_PATH"
+    };
+    format!("{reason} ({hint})")
+}
+
 /// Loads one plugin file and lists its components.
 pub fn load(path: &Path) -> Result<(Arc<Library>, Vec<ComponentDescriptor>), LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::Open {
@@ -279,7 +293,7 @@ fn library_error(path: &Path, plugin_api: Option<&str>, error: LibraryError) -> 
     match error {
         LibraryError::OpenError { err, .. } => LoadError::Open {
             path: path.into(),
-            reason: err.to_string(),
+            reason: with_fix(err.to_string()),
         },
         LibraryError::GetSymbolError { .. } => LoadError::NoRootModule { path: path.into() },
         LibraryError::ParseVersionError(e) => incompatible(format!("unreadable version: {e}")),
