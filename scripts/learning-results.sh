@@ -37,6 +37,9 @@ declare -A EXPERIMENTS=(
   [Walker2d-v5]="Walker2d-v5|1000000|"
   [InvertedPendulum-v5]="InvertedPendulum-v5|1000000|"
   [InvertedDoublePendulum-v5]="InvertedDoublePendulum-v5|1000000|"
+  # The preset's constant learning rate lets InvertedDoublePendulum fall back from solved to
+  # occasional falls; a linearly decaying rate and 8 environments per cycle hold it better.
+  [InvertedDoublePendulum-v5-linear]="InvertedDoublePendulum-v5|1000000|--set ppo.lr_schedule=linear --set gather.envs_per_worker=8 --set gather.horizon=256"
   [Ant-v5]="Ant-v5|1000000|"
   [Reacher-v5]="Reacher-v5|1000000|"
   [Swimmer-v5]="Swimmer-v5|1000000|"
@@ -44,7 +47,7 @@ declare -A EXPERIMENTS=(
 ORDER=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
   CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru
   PendulumNoVel-v1-gru-1m HalfCheetah-v5 Hopper-v5 Walker2d-v5 InvertedPendulum-v5
-  InvertedDoublePendulum-v5 Ant-v5 Reacher-v5 Swimmer-v5)
+  InvertedDoublePendulum-v5 InvertedDoublePendulum-v5-linear Ant-v5 Reacher-v5 Swimmer-v5)
 experiments=("$@")
 [ ${#experiments[@]} -eq 0 ] && experiments=("${ORDER[@]}")
 for name in "${experiments[@]}"; do
