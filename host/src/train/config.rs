@@ -223,6 +223,10 @@ pub const PRESETS: &[Preset] = &[
     ),
     preset!("mujoco_beta", "mujoco with the Beta distribution"),
     preset!(
+        "inverted_double_pendulum",
+        "tuned for InvertedDoublePendulum: mujoco_beta with 8 x 256 steps, batch 256, linear LR decay"
+    ),
+    preset!(
         "beta_paper",
         "AngoraPy's beta_paper preset: discount 0.995, entropy 0.001"
     ),
@@ -236,6 +240,9 @@ pub fn recommended_preset(task: &str) -> &'static str {
         "MountainCar-v0" => "discrete",
         "MountainCarContinuous-v0" => "mountaincar_continuous",
         "Pendulum-v1" | "PendulumNoVel-v1" => "pendulum_beta",
+        "InvertedDoublePendulum-v5" | "InvertedDoublePendulumNoVel-v5" => {
+            "inverted_double_pendulum"
+        }
         t if t.ends_with("-v5") => "mujoco_beta",
         _ => "default",
     }
