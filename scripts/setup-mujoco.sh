@@ -23,7 +23,10 @@ GYM_SHA=1cb947c59e7c72d8eabb2c2274c00cd20948e69f8452a9ef4092223be24fdf0e
 ROBOTICS_WHEEL=gymnasium_robotics-1.4.2-py3-none-any.whl
 ROBOTICS_SHA=a1743530431cb377e6b3b956d284bc96436fc68bac1648ef205054c178e7dc4b
 
-if [[ -e "$MJ/.done" && -e "$ASSETS/.done" ]]; then
+# Installed means: the marker of a completed install and the files it vouches for.
+mujoco_ok() { [[ -e "$MJ/.done" && -e "$MJ/lib/libmujoco.so.3.17.0" && -L "$MJ/lib/libmujoco.so" ]]; }
+assets_ok() { [[ -e "$ASSETS/.done" && -e "$ASSETS/gymnasium/envs/mujoco/assets/half_cheetah.xml" ]]; }
+if mujoco_ok && assets_ok; then
     exit 0
 fi
 command -v python3 >/dev/null || { echo "setup-mujoco: python3 is needed to fetch MuJoCo from PyPI" >&2; exit 1; }
@@ -42,7 +45,7 @@ fetch() {
     }
 }
 
-if [[ ! -e "$MJ/.done" ]]; then
+if ! mujoco_ok; then
     echo "setup-mujoco: installing MuJoCo 3.17.0 into $MJ"
     fetch mujoco==3.17.0 "$MUJOCO_WHEEL" "$MUJOCO_SHA"
     rm -rf "$MJ"
@@ -70,7 +73,7 @@ PY
     touch "$MJ/.done"
 fi
 
-if [[ ! -e "$ASSETS/.done" ]]; then
+if ! assets_ok; then
     echo "setup-mujoco: installing the Gymnasium and Gymnasium-Robotics MJCF assets into $ASSETS"
     fetch gymnasium==1.4.0 "$GYM_WHEEL" "$GYM_SHA"
     fetch gymnasium-robotics==1.4.2 "$ROBOTICS_WHEEL" "$ROBOTICS_SHA"
