@@ -17,14 +17,17 @@ ASSETS="$DEPS/assets"
 
 MUJOCO_WHEEL=mujoco-3.17.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl
 MUJOCO_SHA=d66928d86a2d1b601bbaa4dc11db50214d17d5301bb8afd84721313b67ff0874
-LIB_SHA=23496b023ee80fb61ab71167e94bc649f9941710fde96b18bb8204fb332523ad  # libmujoco.so.3.17.0, checked after extraction
+LIB_SHA=23496b023ee80fb61ab71167e94bc649f9941710fde96b18bb8204fb332523ad  # libmujoco.so.3.17.0, checked after extraction and on every run
 GYM_WHEEL=gymnasium-1.4.0-py3-none-any.whl
 GYM_SHA=1cb947c59e7c72d8eabb2c2274c00cd20948e69f8452a9ef4092223be24fdf0e
 ROBOTICS_WHEEL=gymnasium_robotics-1.4.2-py3-none-any.whl
 ROBOTICS_SHA=a1743530431cb377e6b3b956d284bc96436fc68bac1648ef205054c178e7dc4b
 
 # Installed means: the marker of a completed install and the files it vouches for.
-mujoco_ok() { [[ -e "$MJ/.done" && -e "$MJ/lib/libmujoco.so.3.17.0" && -L "$MJ/lib/libmujoco.so" ]]; }
+mujoco_ok() {
+    [[ -e "$MJ/.done" && -L "$MJ/lib/libmujoco.so" && -e "$MJ/lib/libmujoco.so.3.17.0" ]] &&
+        sha256sum "$MJ/lib/libmujoco.so.3.17.0" | grep -q "^$LIB_SHA "
+}
 assets_ok() { [[ -e "$ASSETS/.done" && -e "$ASSETS/gymnasium/envs/mujoco/assets/half_cheetah.xml" ]]; }
 if mujoco_ok && assets_ok; then
     exit 0

@@ -216,13 +216,13 @@ fn is_library_name(path: &Path) -> bool {
 /// Adds how to fix the most common reason a whole library fails to open: a shared library it
 /// links against is missing.
 fn with_fix(reason: String) -> String {
-    if !reason.contains("cannot open shared object file") {
-        return reason;
-    }
     let hint = if reason.contains("libmujoco") {
-        "MuJoCo is not installed where the plugin was built to find it: run scripts/setup-mujoco.sh in the Angora repository (or rebuild the plugin)"
-    } else {
+        // Missing, or present but damaged ("file too short", "invalid ELF header").
+        "MuJoCo is missing or damaged where the plugin was built to find it: run scripts/setup-mujoco.sh in the Angora repository (or rebuild the plugin)"
+    } else if reason.contains("cannot open shared object file") {
         "install the missing library, or make it findable through LD_LIBRARY_PATH"
+    } else {
+        return reason;
     };
     format!("{reason} ({hint})")
 }
