@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::Simulation;
 use crate::task::{
-    Common, Dynamics, EpisodeRng, Outcome, control_cost, finite, non_negative, normal_noise,
-    ordered, push, uniform_noise,
+    Dynamics, EpisodeRng, Outcome, VelocityNoise, common_from_config, control_cost, finite,
+    noisy_reset, non_negative, ordered, push,
 };
 
 /// A body named by its id or its name in the model.
@@ -116,15 +116,7 @@ impl Dynamics for Ant {
     ];
     const REWARD_THRESHOLD: Option<f64> = Some(6000.0);
 
-    fn common(c: &AntConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(AntConfig);
 
     fn new(config: AntConfig, sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -148,11 +140,11 @@ impl Dynamics for Ant {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            normal_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Normal,
+            rng,
         )
     }
 

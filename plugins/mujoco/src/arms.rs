@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::Simulation;
 use crate::task::{
-    Common, Dynamics, EpisodeRng, Outcome, control_cost, non_negative, push, uniform, uniform_noise,
+    Dynamics, EpisodeRng, Outcome, common_from_config, control_cost, non_negative, push, uniform,
+    uniform_noise,
 };
 
 /// The position of body `id`'s frame (Gymnasium's `get_body_com`).
@@ -66,15 +67,7 @@ impl Dynamics for Reacher {
     const METRICS: &'static [&'static str] = &["reward_dist", "reward_ctrl"];
     const REWARD_THRESHOLD: Option<f64> = Some(-3.75);
 
-    fn common(c: &ReacherConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(ReacherConfig);
 
     fn new(config: ReacherConfig, sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("reward_dist_weight", config.reward_dist_weight)?;
@@ -184,15 +177,7 @@ impl Dynamics for Pusher {
     const METRICS: &'static [&'static str] = &["reward_dist", "reward_ctrl", "reward_near"];
     const REWARD_THRESHOLD: Option<f64> = Some(0.0);
 
-    fn common(c: &PusherConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(PusherConfig);
 
     fn new(config: PusherConfig, sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("reward_near_weight", config.reward_near_weight)?;

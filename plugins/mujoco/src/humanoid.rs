@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::Simulation;
 use crate::task::{
-    Common, Dynamics, EpisodeRng, Outcome, finite, inside, non_negative, ordered, push,
-    squared_norm, uniform_noise,
+    Dynamics, EpisodeRng, Outcome, VelocityNoise, common_from_config, finite, inside, noisy_reset,
+    non_negative, ordered, push, squared_norm,
 };
 
 /// What a humanoid observation includes (Gymnasium's `include_*` keys).
@@ -151,15 +151,7 @@ impl Dynamics for Humanoid {
         "reward_contact",
     ];
 
-    fn common(c: &HumanoidConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(HumanoidConfig);
 
     fn new(config: HumanoidConfig, _sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -180,11 +172,11 @@ impl Dynamics for Humanoid {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            uniform_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Uniform,
+            rng,
         )
     }
 
@@ -287,15 +279,7 @@ impl Dynamics for HumanoidStandup {
     const NAME: &'static str = "HumanoidStandup-v5";
     const METRICS: &'static [&'static str] = &["reward_linup", "reward_quadctrl", "reward_impact"];
 
-    fn common(c: &HumanoidStandupConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(HumanoidStandupConfig);
 
     fn new(config: HumanoidStandupConfig, _sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -314,11 +298,11 @@ impl Dynamics for HumanoidStandup {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            uniform_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Uniform,
+            rng,
         )
     }
 

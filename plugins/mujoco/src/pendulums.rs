@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::Simulation;
 use crate::task::{
-    Common, Dynamics, EpisodeRng, Outcome, finite, non_negative, normal_noise, push, uniform_noise,
+    Dynamics, EpisodeRng, Outcome, VelocityNoise, common_from_config, finite, noisy_reset,
+    non_negative, push,
 };
 
 /// Configuration of InvertedPendulum-v5 (Gymnasium's keys and defaults).
@@ -51,15 +52,7 @@ impl Dynamics for InvertedPendulum {
     const METRICS: &'static [&'static str] = &["reward_survive"];
     const REWARD_THRESHOLD: Option<f64> = Some(950.0);
 
-    fn common(c: &InvertedPendulumConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(InvertedPendulumConfig);
 
     fn new(config: InvertedPendulumConfig, sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("reset_noise_scale", config.reset_noise_scale)?;
@@ -72,11 +65,11 @@ impl Dynamics for InvertedPendulum {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            uniform_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Uniform,
+            rng,
         )
     }
 
@@ -142,15 +135,7 @@ impl Dynamics for InvertedDoublePendulum {
         &["reward_survive", "distance_penalty", "velocity_penalty"];
     const REWARD_THRESHOLD: Option<f64> = Some(9100.0);
 
-    fn common(c: &InvertedDoublePendulumConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(InvertedDoublePendulumConfig);
 
     fn new(config: InvertedDoublePendulumConfig, sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("reset_noise_scale", config.reset_noise_scale)?;
@@ -164,11 +149,11 @@ impl Dynamics for InvertedDoublePendulum {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            normal_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Normal,
+            rng,
         )
     }
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::sim::Simulation;
 use crate::task::{
-    Common, Dynamics, EpisodeRng, Outcome, control_cost, finite, inside, non_negative,
-    normal_noise, ordered, push, uniform_noise,
+    Dynamics, EpisodeRng, Outcome, VelocityNoise, common_from_config, control_cost, finite, inside,
+    noisy_reset, non_negative, ordered, push,
 };
 
 /// The observation of a planar model: `qpos` without the first `skip` coordinates, then
@@ -89,15 +89,7 @@ impl Dynamics for HalfCheetah {
     const METRICS: &'static [&'static str] = &["reward_forward", "reward_ctrl"];
     const REWARD_THRESHOLD: Option<f64> = Some(4800.0);
 
-    fn common(c: &HalfCheetahConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(HalfCheetahConfig);
 
     fn new(config: HalfCheetahConfig, _sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -107,11 +99,11 @@ impl Dynamics for HalfCheetah {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            normal_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Normal,
+            rng,
         )
     }
 
@@ -183,15 +175,7 @@ impl Dynamics for Swimmer {
     const METRICS: &'static [&'static str] = &["reward_forward", "reward_ctrl"];
     const REWARD_THRESHOLD: Option<f64> = Some(360.0);
 
-    fn common(c: &SwimmerConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(SwimmerConfig);
 
     fn new(config: SwimmerConfig, _sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -201,11 +185,11 @@ impl Dynamics for Swimmer {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            uniform_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Uniform,
+            rng,
         )
     }
 
@@ -310,15 +294,7 @@ impl Dynamics for Hopper {
     const METRICS: &'static [&'static str] = &["reward_forward", "reward_ctrl", "reward_survive"];
     const REWARD_THRESHOLD: Option<f64> = Some(3800.0);
 
-    fn common(c: &HopperConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(HopperConfig);
 
     fn new(config: HopperConfig, _sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -332,11 +308,11 @@ impl Dynamics for Hopper {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            uniform_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Uniform,
+            rng,
         )
     }
 
@@ -426,15 +402,7 @@ impl Dynamics for Walker2d {
     const NAME: &'static str = "Walker2d-v5";
     const METRICS: &'static [&'static str] = &["reward_forward", "reward_ctrl", "reward_survive"];
 
-    fn common(c: &Walker2dConfig) -> Common {
-        Common {
-            xml_file: c.xml_file.clone(),
-            frame_skip: c.frame_skip,
-            max_episode_steps: c.max_episode_steps,
-            velocities: c.velocities,
-            initial_state: c.initial_state.clone(),
-        }
-    }
+    common_from_config!(Walker2dConfig);
 
     fn new(config: Walker2dConfig, _sim: &Simulation) -> Result<Self, PluginError> {
         non_negative("ctrl_cost_weight", config.ctrl_cost_weight)?;
@@ -447,11 +415,11 @@ impl Dynamics for Walker2d {
     }
 
     fn reset_state(&mut self, sim: &Simulation, rng: &mut EpisodeRng) -> (Vec<f64>, Vec<f64>) {
-        let (qpos, qvel) = sim.initial_state();
-        let scale = self.config.reset_noise_scale;
-        (
-            uniform_noise(&qpos, scale, rng),
-            uniform_noise(&qvel, scale, rng),
+        noisy_reset(
+            sim,
+            self.config.reset_noise_scale,
+            VelocityNoise::Uniform,
+            rng,
         )
     }
 

@@ -203,6 +203,48 @@ impl<D: Dynamics> Task for MujocoTask<D> {
     }
 }
 
+/// How a task's reset perturbs the reference velocities (positions always get uniform noise).
+pub enum VelocityNoise {
+    /// Uniform in `[-scale, scale)`.
+    Uniform,
+    /// `scale` times standard normal.
+    Normal,
+}
+
+/// Gymnasium's usual reset: the reference configuration plus uniform noise of `scale` on the
+/// positions, and zero velocity plus noise of `scale` of the given kind.
+pub fn noisy_reset(
+    sim: &Simulation,
+    scale: f64,
+    velocity: VelocityNoise,
+    rng: &mut EpisodeRng,
+) -> (Vec<f64>, Vec<f64>) {
+    let (qpos, qvel) = sim.initial_state();
+    let qpos = uniform_noise(&qpos, scale, rng);
+    let qvel = match velocity {
+        VelocityNoise::Uniform => uniform_noise(&qvel, scale, rng),
+        VelocityNoise::Normal => normal_noise(&qvel, scale, rng),
+    };
+    (qpos, qvel)
+}
+
+/// Implements [`Dynamics::common`] for a config that carries the shared keys (`xml_file`,
+/// `frame_skip`, `max_episode_steps`, `velocities`, `initial_state`) under those names.
+macro_rules! common_from_config {
+    ($config:ty) => {
+        fn common(c: &$config) -> $crate::task::Common {
+            $crate::task::Common {
+                xml_file: c.xml_file.clone(),
+                frame_skip: c.frame_skip,
+                max_episode_steps: c.max_episode_steps,
+                velocities: c.velocities,
+                initial_state: c.initial_state.clone(),
+            }
+        }
+    };
+}
+pub(crate) use common_from_config;
+
 /// `base` plus independent uniform noise in `[-scale, scale)` per entry, in order (NumPy's
 /// `uniform(low=-scale, high=scale, size=n)`).
 pub fn uniform_noise(base: &[f64], scale: f64, rng: &mut EpisodeRng) -> Vec<f64> {
