@@ -5,10 +5,14 @@ use std::sync::OnceLock;
 
 use angora_host::{
     model,
+    nn::{Network, Sequence, params},
     plugin::{Registry, RegistryError, SearchPath},
 };
-use angora_plugin_api::{ActionSpace, ErrorKind, ModelRequest, Sensation, SenseSpec, StepOutput};
-use angora_tests::{PluginDir, fixture, profile_dir};
+use angora_plugin_api::{
+    ActionSpace, DType, ErrorKind, ModelRequest, Sensation, SenseSpec, StepOutput,
+};
+use angora_tests::{PluginDir, fixture, numbers, profile_dir};
+use burn::tensor::{Device, Tensor, TensorData};
 use serde_json::{Value, json};
 
 fn registry() -> &'static Registry {
@@ -225,6 +229,91 @@ fn every_model_spec_compiles_for_a_task_and_a_distribution() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("hidden"), "{err}");
+}
+
+/// Compiles the `shadow` model for the ManipulateBlock senses with `vision`, a
+/// multi-categorical head of 20 actuators x 11 bins, and runs 3 steps of 2 sequences through
+/// it; returns the number of parameters.
+fn compile_and_run_shadow(vision: SenseSpec) -> usize {
+    let mut distribution = registry()
+        .distribution("multi-categorical", &Value::Null)
+        .unwrap();
+    let head = distribution
+        .bind(&ActionSpace::MultiDiscrete { nvec: vec![11; 20] })
+        .unwrap();
+    assert_eq!(head.param_size(), 220);
+    let inputs = vec![
+        vision,
+        SenseSpec::vector("touch", 92),
+        SenseSpec::vector("proprioception", 48),
+        SenseSpec::vector("goal", 4),
+        SenseSpec::vector("asymmetric", 25),
+    ];
+    let request = ModelRequest {
+        inputs: inputs.clone(),
+        policy_params: head.param_size() as u32,
+    };
+    let spec = registry()
+        .model("shadow", &Value::Null)
+        .unwrap()
+        .build(&request)
+        .unwrap();
+    let checked = model::check(&spec, &inputs, &head).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!checked.nodes[checked.policy_head].reads_asymmetric);
+    assert!(checked.nodes[checked.value_head].reads_asymmetric);
+    assert!(checked.is_recurrent());
+    let device = Device::flex();
+    let net = Network::new(&checked, &head, 3, &device).unwrap();
+    assert_eq!(net.state_sizes(), &[512]);
+
+    let (time, batch) = (3, 2);
+    let rows = time * batch;
+    let tensors: Vec<Tensor<2>> = net
+        .input_sizes()
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            let data = numbers(i as u64 + 1, rows * size);
+            Tensor::from_data(TensorData::new(data, [rows, size]), &device)
+        })
+        .collect();
+    let seq = Sequence {
+        batch,
+        state: net.zero_state(batch, &device),
+        keep: None,
+        truncate: None,
+    };
+    let (policy, value, state) = net.forward_sequence(&tensors, seq);
+    assert_eq!(policy.dims(), [rows, 220]);
+    assert_eq!(value.dims(), [rows]);
+    assert_eq!(state[0].dims(), [batch, 512]);
+    let finite = |t: Vec<f32>| t.iter().all(|x| x.is_finite());
+    assert!(finite(policy.into_data().try_to_vec::<f32>().unwrap()));
+    assert!(finite(value.into_data().try_to_vec::<f32>().unwrap()));
+    params::values(&net).len()
+}
+
+#[test]
+fn the_shadow_model_compiles_and_runs_on_the_manipulate_senses() {
+    let vector = compile_and_run_shadow(SenseSpec::vector("vision", 7));
+    assert_eq!(vector, 2_960_221);
+    let image = compile_and_run_shadow(SenseSpec {
+        name: "vision".into(),
+        shape: vec![64, 64, 3],
+        dtype: DType::F32,
+    });
+    assert_eq!(image, 3_331_901);
+    let err = registry()
+        .model("shadow-small", &Value::Null)
+        .unwrap()
+        .build(&ModelRequest {
+            inputs: vec![SenseSpec::vector("touch", 92)],
+            policy_params: 220,
+        })
+        .err()
+        .unwrap();
+    assert_eq!(err.error.kind, ErrorKind::Unsupported);
+    assert!(err.to_string().contains("'proprioception'"), "{err}");
 }
 
 #[test]

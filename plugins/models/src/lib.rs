@@ -2,9 +2,11 @@
 
 mod feedforward;
 mod recurrent;
+mod shadow;
 
 pub use feedforward::{FeedForward, FeedForwardConfig};
 pub use recurrent::{CellType, Recurrent, RecurrentConfig};
+pub use shadow::{ConvConfig, Shadow, ShadowConfig, VisionEncoderConfig};
 
 angora_plugin_api::register!(
     model FeedForward,
@@ -106,6 +108,23 @@ recurrent!(
     vec![1024],
     Lstm,
     512
+);
+
+// AngoraPy's `shadow`: the brain-region-named recurrent model for the Shadow hand.
+angora_plugin_api::register!(
+    model Shadow,
+    "shadow",
+    "Brain-region-named recurrent ReLU model for the Shadow hand (AngoraPy's shadow): SSC 128-64, \
+     SPL/IPL 256, IPS 128, MCC 64, LPFC 128, PMC 512 then a GRU of 512, M1 256; value path \
+     512-512 on the cortical trunk plus asymmetric; a convolutional encoder for image vision.",
+    preset = ShadowConfig::default()
+);
+angora_plugin_api::register!(
+    model Shadow,
+    "shadow-small",
+    "The shadow model with every width about a quarter (SSC 32-16, SPL/IPL 64, IPS 32, MCC 16, \
+     LPFC 32, PMC 128, GRU 128, M1 64, value 128-128): for quick runs and tests.",
+    preset = ShadowConfig::small()
 );
 
 angora_plugin_api::export_plugin!();
