@@ -1,6 +1,8 @@
 //! The declarative description of a body: the physical plant a physics task composes into its
 //! scene.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Where a body's MJCF model comes from.
@@ -75,17 +77,25 @@ pub struct BodyDescription {
     pub mjcf: MjcfSource,
     /// The actuators, in action order.
     pub actuators: Vec<ActuatorSpec>,
-    /// The sensor groups, by sense.
+    /// The sensor groups, by sense. Joint sensors are MJCF `jointpos`/`jointvel` sensors,
+    /// touch sensors MJCF `touch` sensors, and cameras MJCF `camera` elements.
     #[serde(default)]
     pub sensors: Vec<SensorGroup>,
     /// Capabilities a task may require, for example `hand` or `fingertips`.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// Named points of the body that tasks refer to by role rather than by MJCF name, for
+    /// example `palm` or `fingertip.th`: role -> the name of an MJCF site (or, if no site has
+    /// that name, a body). A task that needs a role the body does not offer refuses the body
+    /// and names the role.
+    #[serde(default)]
+    pub landmarks: BTreeMap<String, String>,
 }
 
 impl BodyDescription {
     /// Checks the parts that do not need the MJCF model: at least one actuator, unique
-    /// actuator names, finite ordered control ranges, non-empty sensor groups.
+    /// actuator names, finite ordered control ranges, non-empty sensor groups, non-empty
+    /// landmark names.
     pub fn validate(&self) -> Result<(), String> {
         if self.actuators.is_empty() {
             return Err("a body needs at least one actuator".into());
@@ -107,6 +117,13 @@ impl BodyDescription {
                 "the sensor group for sense '{}' names no sensors",
                 g.sense
             ));
+        }
+        if let Some((role, _)) = self
+            .landmarks
+            .iter()
+            .find(|(role, name)| role.is_empty() || name.is_empty())
+        {
+            return Err(format!("landmark '{role}' has an empty role or MJCF name"));
         }
         Ok(())
     }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use abi_stable::std_types::{RErr, ROk, ROption, RResult, RSlice, RSliceMut, RStr};
 use angora_plugin_api::{
-    ActionSpace, BodyDescription, ComponentKind, DistributionHead, ErrorKind, ModelRequest,
-    ModelSpec, PluginError, Sensation, SenseSpec, StepOutput, TaskSpec,
+    ActionSpace, BodyDescription, ComponentKind, DistributionHead, ErrorKind, MjcfSource,
+    ModelRequest, ModelSpec, PluginError, Sensation, SenseSpec, StepOutput, TaskSpec,
     ffi::{BodyBox, DistributionBox, EncoderBox, ModelBox, TaskBox},
 };
 
@@ -140,10 +140,14 @@ pub struct BodyInstance {
 impl BodyInstance {
     pub(crate) fn new(ident: Ident, inner: BodyBox) -> Result<Self, CallError> {
         let text = ident.result("describe itself", inner.description())?;
-        let description: BodyDescription = parse(&ident, "describe itself", &text)?;
+        let mut description: BodyDescription = parse(&ident, "describe itself", &text)?;
         let asset_dir = ident.plugin.parent().map(PathBuf::from).unwrap_or_default();
         crate::body::check(&description, &asset_dir)
             .map_err(|e| ident.error("describe itself", PluginError::runtime(e)))?;
+        // Tasks receive the file as an absolute path: they cannot know the body's directory.
+        if let MjcfSource::File(file) = &mut description.mjcf {
+            *file = asset_dir.join(&*file).to_string_lossy().into_owned();
+        }
         Ok(BodyInstance { ident, description })
     }
 

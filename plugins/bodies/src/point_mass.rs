@@ -96,6 +96,7 @@ impl Body for PointMass {
                 },
             ],
             capabilities: vec!["planar".into(), "point-mass".into()],
+            landmarks: Default::default(),
         }
     }
 }
