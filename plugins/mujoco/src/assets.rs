@@ -11,16 +11,26 @@ pub const ASSETS_VARIABLE: &str = "ANGORA_MUJOCO_ASSETS";
 
 /// Gymnasium's MuJoCo asset directory.
 pub fn gymnasium_dir() -> Result<PathBuf, PluginError> {
+    installed("gymnasium/envs/mujoco/assets")
+}
+
+/// Gymnasium-Robotics' asset directory (the Shadow hand's MJCF, meshes and textures).
+pub fn robotics_dir() -> Result<PathBuf, PluginError> {
+    installed("gymnasium_robotics/envs/assets")
+}
+
+/// `relative` under the asset root, if it exists.
+fn installed(relative: &str) -> Result<PathBuf, PluginError> {
     let root = std::env::var_os(ASSETS_VARIABLE)
         .map(PathBuf::from)
         .or_else(|| option_env!("ANGORA_MUJOCO_ASSETS").map(PathBuf::from))
         .ok_or_else(|| {
             PluginError::runtime(format!(
                 "the MuJoCo assets are not configured: run scripts/setup-mujoco.sh, or set \
-                 {ASSETS_VARIABLE} to a directory holding gymnasium/envs/mujoco/assets"
+                 {ASSETS_VARIABLE} to a directory holding {relative}"
             ))
         })?;
-    let dir = root.join("gymnasium/envs/mujoco/assets");
+    let dir = root.join(relative);
     if dir.is_dir() {
         Ok(dir)
     } else {

@@ -11,6 +11,7 @@
 mod ant;
 mod arms;
 pub mod assets;
+pub mod hand;
 mod humanoid;
 mod pendulums;
 mod planar;
@@ -19,6 +20,10 @@ pub mod task;
 
 pub use ant::{Ant, AntConfig, BodyRef};
 pub use arms::{Pusher, PusherConfig, Reacher, ReacherConfig};
+pub use hand::manipulate::{ManipulateBlock, ManipulateBlockConfig};
+pub use hand::reach::{Reach, ReachConfig};
+pub use hand::rig::HandControl;
+pub use hand::{ShadowHand, ShadowHandConfig, Vision};
 pub use humanoid::{Humanoid, HumanoidConfig, HumanoidStandup, HumanoidStandupConfig};
 pub use pendulums::{
     InvertedDoublePendulum, InvertedDoublePendulumConfig, InvertedPendulum, InvertedPendulumConfig,
@@ -135,6 +140,102 @@ register!(
     preset = InvertedDoublePendulumConfig { velocities: false, ..Default::default() }
 );
 
+register!(
+    body ShadowHand,
+    "shadow-hand",
+    "The Shadow Dexterous Hand (Gymnasium-Robotics' model): 20 position actuators, 24 joint \
+     positions and velocities, 92 touch sensors, fingertip and palm landmarks."
+);
+
+/// Registers one reaching task: name, description, config fields over the defaults.
+macro_rules! reach {
+    ($name:expr, $description:expr, { $($field:ident : $value:expr),* }) => {
+        register!(
+            task Reach,
+            $name,
+            $description,
+            preset = ReachConfig { $($field: $value,)* ..ReachConfig::default() }
+        );
+    };
+}
+
+reach!("ReachAbsolute-v0",
+    "Bring the thumb and one finger together above the palm, the others staying put; absolute joint targets (AngoraPy).",
+    { control: HandControl::Absolute });
+reach!("ReachRelative-v0",
+    "ReachAbsolute-v0 with relative joint targets (offsets from the current angles).",
+    { control: HandControl::Relative });
+reach!("ReachAbsoluteNoTouch-v0", "ReachAbsolute-v0 without the touch sense.",
+    { control: HandControl::Absolute, touch: false });
+reach!("ReachRelativeNoTouch-v0", "ReachRelative-v0 without the touch sense.",
+    { control: HandControl::Relative, touch: false });
+reach!("ReachAbsoluteVisual-v0",
+    "ReachAbsolute-v0 seeing the hand through a 64x64 camera instead of fingertip coordinates.",
+    { control: HandControl::Absolute, vision: Vision::Camera });
+reach!("ReachRelativeVisual-v0",
+    "ReachRelative-v0 seeing the hand through a 64x64 camera instead of fingertip coordinates.",
+    { control: HandControl::Relative, vision: Vision::Camera });
+reach!("FreeReachAbsolute-v0",
+    "Touch the thumb to the finger the one-hot goal names, keeping the others away; absolute targets.",
+    { free: true, control: HandControl::Absolute });
+reach!("FreeReachRelative-v0", "FreeReachAbsolute-v0 with relative joint targets.",
+    { free: true, control: HandControl::Relative });
+reach!("FreeReachFFAbsolute-v0", "FreeReachAbsolute-v0, always the first finger.",
+    { free: true, force_finger: Some(0), control: HandControl::Absolute });
+reach!("FreeReachMFAbsolute-v0", "FreeReachAbsolute-v0, always the middle finger.",
+    { free: true, force_finger: Some(1), control: HandControl::Absolute });
+reach!("FreeReachRFAbsolute-v0", "FreeReachAbsolute-v0, always the ring finger.",
+    { free: true, force_finger: Some(2), control: HandControl::Absolute });
+reach!("FreeReachLFAbsolute-v0", "FreeReachAbsolute-v0, always the little finger.",
+    { free: true, force_finger: Some(3), control: HandControl::Absolute });
+reach!("FreeReachFFRelative-v0", "FreeReachRelative-v0, always the first finger.",
+    { free: true, force_finger: Some(0), control: HandControl::Relative });
+reach!("FreeReachMFRelative-v0", "FreeReachRelative-v0, always the middle finger.",
+    { free: true, force_finger: Some(1), control: HandControl::Relative });
+reach!("FreeReachRFRelative-v0", "FreeReachRelative-v0, always the ring finger.",
+    { free: true, force_finger: Some(2), control: HandControl::Relative });
+reach!("FreeReachLFRelative-v0", "FreeReachRelative-v0, always the little finger.",
+    { free: true, force_finger: Some(3), control: HandControl::Relative });
+
+/// Registers one block manipulation task: name, description, config fields over the defaults.
+macro_rules! manipulate {
+    ($name:expr, $description:expr, { $($field:ident : $value:expr),* }) => {
+        register!(
+            task ManipulateBlock,
+            $name,
+            $description,
+            preset = ManipulateBlockConfig { $($field: $value,)* ..ManipulateBlockConfig::default() }
+        );
+    };
+}
+
+manipulate!(
+    "ManipulateBlock-v0",
+    "Turn a cube on the palm to a sequence of goal orientations (Dactyl protocol: 0.4 rad, 100 steps per goal, 50 goals or a drop end it); relative targets.",
+    {}
+);
+manipulate!("ManipulateBlockDiscrete-v0",
+    "ManipulateBlock-v0 with 11 discrete target choices per actuator (AngoraPy's default for the hand).",
+    { bins: Some(11) });
+manipulate!("ManipulateBlockAsymmetric-v0",
+    "ManipulateBlock-v0 with a critic-only sense: fingertips, rotation to go, cube velocities.",
+    { asymmetric: true });
+manipulate!("ManipulateBlockDiscreteAsymmetric-v0",
+    "ManipulateBlockDiscrete-v0 with the critic-only asymmetric sense.",
+    { bins: Some(11), asymmetric: true });
+manipulate!("ManipulateBlockVisual-v0",
+    "ManipulateBlock-v0 seeing the cube through a 64x64 camera instead of its pose.",
+    { vision: Vision::Camera });
+manipulate!("ManipulateBlockVisualDiscrete-v0",
+    "ManipulateBlockDiscrete-v0 seeing the cube through a 64x64 camera.",
+    { vision: Vision::Camera, bins: Some(11) });
+manipulate!("ManipulateBlockVisualAsymmetric-v0",
+    "ManipulateBlockAsymmetric-v0 seeing the cube through a 64x64 camera.",
+    { vision: Vision::Camera, asymmetric: true });
+manipulate!("ManipulateBlockVisualDiscreteAsymmetric-v0",
+    "ManipulateBlockDiscreteAsymmetric-v0 seeing the cube through a 64x64 camera.",
+    { vision: Vision::Camera, bins: Some(11), asymmetric: true });
+
 angora_plugin_api::export_plugin!();
 
 #[cfg(test)]
@@ -163,6 +264,9 @@ mod tests {
         round_trip::<PusherConfig>();
         round_trip::<InvertedPendulumConfig>();
         round_trip::<InvertedDoublePendulumConfig>();
+        round_trip::<ReachConfig>();
+        round_trip::<ManipulateBlockConfig>();
+        round_trip::<ShadowHandConfig>();
     }
 
     #[test]

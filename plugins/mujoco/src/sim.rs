@@ -51,6 +51,15 @@ fn install_log_handler() {
     });
 }
 
+/// Compiles MJCF text, with MuJoCo's messages routed like [`Simulation::load`]'s.
+pub fn compile(text: &str) -> Result<MjModel, String> {
+    let _guard = LOADING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    install_log_handler();
+    MjModel::from_xml_string(text).map_err(|e| e.to_string())
+}
+
 /// A loaded model and its simulation state.
 pub struct Simulation {
     data: MjData<Arc<MjModel>>,
@@ -87,6 +96,20 @@ impl Simulation {
         Ok(Simulation { data, frame_skip })
     }
 
+    /// Compiles MJCF text (a scene composed in memory; its `<include>`s and asset
+    /// directories must be absolute paths). A model MuJoCo cannot compile is an
+    /// [`ErrorKind::InvalidConfig`](angora_plugin_api::ErrorKind) error that names `what`.
+    pub fn from_text(text: &str, frame_skip: u32, what: &str) -> Result<Self, PluginError> {
+        if frame_skip == 0 {
+            return Err(PluginError::invalid_config("frame_skip must be at least 1"));
+        }
+        let model = compile(text).map_err(|e| {
+            PluginError::invalid_config(format!("MuJoCo cannot compile {what}: {e}"))
+        })?;
+        let data = MjData::new(Arc::new(model));
+        Ok(Simulation { data, frame_skip })
+    }
+
     /// The model.
     pub fn model(&self) -> &MjModel {
         self.data.model()
@@ -95,6 +118,17 @@ impl Simulation {
     /// The simulation state.
     pub fn data(&self) -> &MjData<Arc<MjModel>> {
         &self.data
+    }
+
+    /// The simulation state, for tasks that write more than the controls (object poses,
+    /// joint positions at reset).
+    pub fn data_mut(&mut self) -> &mut MjData<Arc<MjModel>> {
+        &mut self.data
+    }
+
+    /// The id of a named object of kind `kind`, if the model has one.
+    pub fn id_of(&self, kind: MjtObjBase, name: &str) -> Option<usize> {
+        self.model().name_to_id(kind, name)
     }
 
     /// Number of position coordinates.
