@@ -5,6 +5,7 @@ mod cli;
 mod components;
 #[cfg(feature = "wgpu")]
 mod gpu;
+mod hand;
 mod loading;
 #[cfg(feature = "mpi")]
 mod mpi;
