@@ -285,6 +285,11 @@ impl Task for ManipulateBlock {
 }
 
 impl ManipulateBlock {
+    /// The hand and its simulation, for benchmarks and tests.
+    pub fn hand_mut(&mut self) -> &mut Hand {
+        &mut self.hand
+    }
+
     /// The cube's position and orientation quaternion (its free joint's 7 coordinates).
     pub fn cube_pose(&self) -> [f64; 7] {
         let q = self.hand.sim().data().qpos();

@@ -299,6 +299,11 @@ impl Task for Reach {
 }
 
 impl Reach {
+    /// The hand and its simulation, for benchmarks and tests.
+    pub fn hand_mut(&mut self) -> &mut Hand {
+        &mut self.hand
+    }
+
     /// The current goal: 15 tip coordinates, or the finger index for FreeReach.
     pub fn goal(&self) -> Vec<f64> {
         match &self.goal {
