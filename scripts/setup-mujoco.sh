@@ -28,7 +28,10 @@ mujoco_ok() {
     [[ -e "$MJ/.done" && -L "$MJ/lib/libmujoco.so" && -e "$MJ/lib/libmujoco.so.3.17.0" ]] &&
         sha256sum "$MJ/lib/libmujoco.so.3.17.0" | grep -q "^$LIB_SHA "
 }
-assets_ok() { [[ -e "$ASSETS/.done" && -e "$ASSETS/gymnasium/envs/mujoco/assets/half_cheetah.xml" ]]; }
+assets_ok() {
+    [[ -e "$ASSETS/.done" && -e "$ASSETS/gymnasium/envs/mujoco/assets/half_cheetah.xml" &&
+        -e "$ASSETS/gymnasium_robotics/envs/assets/hand/shared.xml" ]]
+}
 if mujoco_ok && assets_ok; then
     exit 0
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, build, unit and integration tests, and the MPI
 # variant under mpirun. CI runs exactly this (see .ci/run). Needs a Rust toolchain; installs
-# Open MPI and libclang with apt when they are missing (scripts/setup-mpi.sh). The GPU check
+# Open MPI and libclang (scripts/setup-mpi.sh) and libEGL with Mesa (scripts/setup-egl.sh) with
+# apt when they are missing. The GPU check
 # is a separate command, scripts/test-gpu.sh (burn-wgpu takes about 30 minutes to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ cd "$(dirname "$0")/.."
 # MuJoCo 3.17.0 and the MJCF assets (idempotent; a no-op once installed): the workspace's
 # MuJoCo plugin links against them.
 bash scripts/setup-mujoco.sh
+# libEGL and Mesa for the hand tasks' camera vision, which the tests render (idempotent).
+bash scripts/setup-egl.sh
 
 echo "== formatting"
 cargo fmt --all --check
