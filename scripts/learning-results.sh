@@ -46,12 +46,19 @@ declare -A EXPERIMENTS=(
   [Ant-v5]="Ant-v5|1000000|"
   [Reacher-v5]="Reacher-v5|1000000|"
   [Swimmer-v5]="Swimmer-v5|1000000|"
+  # Shadow hand (issue 6): a recurrent policy (GRU) with the Beta distribution; 16 episodes of
+  # 100 steps per cycle (horizon 128 keeps whole episodes in TBPTT chunks of 16).
+  [ReachAbsolute-v0-gru]="ReachAbsolute-v0|1000000|--preset mujoco_beta --model simple-gru --set gather.envs_per_worker=16 --set gather.horizon=128"
+  # In-hand manipulation with 11 discrete bins per actuator and the shadow-small brain model.
+  [ManipulateBlockDiscrete-v0-shadow]="ManipulateBlockDiscrete-v0|300000|--preset mujoco --distribution multi-categorical --model shadow-small --set gather.envs_per_worker=16 --set gather.horizon=128"
+  [ManipulateBlockDiscrete-v0-shadow-1m]="ManipulateBlockDiscrete-v0|1000000|--preset mujoco --distribution multi-categorical --model shadow-small --set gather.envs_per_worker=16 --set gather.horizon=128"
 )
 ORDER=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
   CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru
   PendulumNoVel-v1-gru-1m HalfCheetah-v5 Hopper-v5 Walker2d-v5 InvertedPendulum-v5
   InvertedDoublePendulum-v5 InvertedDoublePendulum-v5-mujoco_beta
-  InvertedDoublePendulum-v5-linear Ant-v5 Reacher-v5 Swimmer-v5)
+  InvertedDoublePendulum-v5-linear Ant-v5 Reacher-v5 Swimmer-v5 ReachAbsolute-v0-gru
+  ManipulateBlockDiscrete-v0-shadow ManipulateBlockDiscrete-v0-shadow-1m)
 experiments=("$@")
 [ ${#experiments[@]} -eq 0 ] && experiments=("${ORDER[@]}")
 for name in "${experiments[@]}"; do
@@ -61,7 +68,8 @@ for name in "${experiments[@]}"; do
     exit 2
   fi
   IFS='|' read -r task steps flags <<<"$spec"
-  for seed in 1 2 3; do
+  # SEEDS="1" runs one seed, so that seeds can run side by side in separate invocations.
+  for seed in ${SEEDS:-1 2 3}; do
     dir="$out/$name-s$seed"
     rm -rf "$dir"
     cmd="$angora -q train --task $task --steps $steps --seed $seed $flags --out $dir"
@@ -70,7 +78,7 @@ for name in "${experiments[@]}"; do
     $cmd
     end=$(date +%s.%N)
     eval_json=$($angora -q eval "$dir" --checkpoint last --episodes 100 --seed 1000 --json)
-    mean=$(echo "$eval_json" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["mean_return"], 2))')
+    mean=$(echo "$eval_json" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(round(r["mean_return"], 2), " ".join(f"{k} {v:.3f}" for k, v in r.get("metrics", {}).items()))')
     secs=$(python3 -c "print(round($end - $start, 1))")
     echo "$name seed $seed: mean return over 100 episodes $mean (training $secs s)"
     python3 - "$name" "$task" "$seed" "$steps" "$secs" "$cmd" <<PY >> "$out/summary.jsonl"
@@ -79,7 +87,8 @@ report = json.loads('''$eval_json''')
 name, task, seed, steps, secs, cmd = sys.argv[1:]
 print(json.dumps({"experiment": name, "task": task, "seed": int(seed), "steps": int(steps),
                   "train_seconds": float(secs), "command": cmd,
-                  "mean_return": report["mean_return"], "std_return": report["std_return"]}))
+                  "mean_return": report["mean_return"], "std_return": report["std_return"],
+                  "metrics": report.get("metrics", {})}))
 PY
   done
 done
