@@ -186,6 +186,12 @@ pub struct ResumeArgs {
     /// With `--backend wgpu`, which adapter (as for `angora train`).
     #[arg(long, default_value = "default")]
     pub device: GpuChoice,
+    /// Train to this many steps in all instead of the run's configured budget (to extend a
+    /// finished run; the new budget is written into the run's config.json). A linear
+    /// learning-rate schedule is recomputed for the new budget: the rate of cycle c becomes
+    /// base x (1 - c / new number of cycles).
+    #[arg(long)]
+    pub steps: Option<u64>,
     /// Print a JSON summary at the end.
     #[arg(long)]
     pub json: bool,
@@ -919,7 +925,7 @@ fn resume(
         comm,
     };
     let (summary, warnings) =
-        run::resume(registry, &args.run_dir, &options).map_err(train_failure)?;
+        run::resume(registry, &args.run_dir, args.steps, &options).map_err(train_failure)?;
     if !comm.is_root() {
         return Ok(());
     }

@@ -243,3 +243,46 @@ fn bad_training_input_exits_with_code_two_and_says_why() {
     assert_eq!(outcome.code, Some(2));
     assert!(outcome.stderr.contains("not empty"), "{}", outcome.stderr);
 }
+
+/// `resume --steps` extends a finished run to a larger budget and equals a run trained to that
+/// budget at once; a budget already spent is refused.
+#[test]
+fn a_finished_run_extends_to_a_larger_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let train_to = |out: &std::path::Path, steps: &str| {
+        let outcome = run(isolated_angora()
+            .args(["-q", "train", "--task", "CartPole-v1", "--seed", "2"])
+            // A constant rate: a linear schedule would stretch over the new budget.
+            .args(["--set", "ppo.lr_schedule=constant"])
+            .args(["--steps", steps, "--set", "gather.horizon=64", "--out"])
+            .arg(out));
+        assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    };
+    let (short, long) = (dir.path().join("short"), dir.path().join("long"));
+    train_to(&short, "1024");
+    train_to(&long, "2048");
+    let extended = run(isolated_angora()
+        .args(["-q", "resume", "--steps", "2048", "--json"])
+        .arg(&short));
+    assert_eq!(extended.code, Some(0), "{extended:?}");
+    assert_eq!(extended.json()["steps"], 2048);
+    let config = std::fs::read_to_string(short.join("config.json")).unwrap();
+    assert!(config.contains("\"steps\": 2048"), "{config}");
+    for file in ["params.npy", "adam_m.npy", "adam_v.npy"] {
+        let a = std::fs::read(long.join("last").join(file)).unwrap();
+        let b = std::fs::read(short.join("last").join(file)).unwrap();
+        assert!(
+            a == b,
+            "{file} differs between the extended and the longer run"
+        );
+    }
+    let spent = run(isolated_angora()
+        .args(["-q", "resume", "--steps", "1024"])
+        .arg(&short));
+    assert_eq!(spent.code, Some(2), "{spent:?}");
+    assert!(
+        spent.stderr.contains("already trained 2048"),
+        "{}",
+        spent.stderr
+    );
+}

@@ -99,6 +99,9 @@ pub enum TrainError {
     /// The run cannot be split over the MPI processes as configured.
     #[error("{0}")]
     Processes(String),
+    /// A resume asked for a step budget the run has already used.
+    #[error("{0}")]
+    Budget(String),
     /// The processes of an MPI run could not exchange their data.
     #[error("exchanging data between the MPI processes failed: {0}")]
     Exchange(String),
@@ -117,7 +120,10 @@ impl TrainError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             TrainError::Setup(e) => e.is_bad_input(),
-            TrainError::Compile(_) | TrainError::RunDir { .. } | TrainError::Processes(_) => true,
+            TrainError::Compile(_)
+            | TrainError::RunDir { .. }
+            | TrainError::Processes(_)
+            | TrainError::Budget(_) => true,
             TrainError::Gather { error, .. } => {
                 matches!(error.as_ref(), GatherError::Call(c) if c.is_bad_input())
             }
@@ -812,14 +818,33 @@ pub fn read_record(run_dir: &Path) -> Result<RunRecord, TrainError> {
     serde_json::from_str(&text).map_err(|e| io_error(&path, format!("not a valid run config: {e}")))
 }
 
-/// Continues a run from its `last` checkpoint to its configured number of steps.
+/// Continues a run from its `last` checkpoint to its configured number of steps, or to
+/// `steps` if given (a longer budget for a finished run; written into `config.json`).
 pub fn resume(
     registry: &Registry,
     run_dir: &Path,
+    steps: Option<u64>,
     options: &RunOptions,
 ) -> Result<(RunSummary, Vec<String>), TrainError> {
-    let record = read_record(run_dir)?;
+    let mut record = read_record(run_dir)?;
     let checkpoint = checkpoint::load(run_dir, "last")?;
+    if let Some(steps) = steps {
+        if steps <= checkpoint.progress.steps {
+            return Err(TrainError::Budget(format!(
+                "--steps {steps}: the run has already trained {} steps; give a larger budget",
+                checkpoint.progress.steps
+            )));
+        }
+        record.config.steps = steps;
+        if options.comm.is_root() {
+            // Written beside and renamed over, so a kill leaves the old or the new record.
+            let path = run_dir.join("config.json");
+            let temp = run_dir.join("config.json.tmp");
+            let text = serde_json::to_string_pretty(&record).map_err(|e| io_error(&path, e))?;
+            fs::write(&temp, text + "\n").map_err(|e| io_error(&temp, e))?;
+            fs::rename(&temp, &path).map_err(|e| io_error(&path, e))?;
+        }
+    }
     let mut warnings = Vec::new();
     if let Some(list) = record.plugins.as_array() {
         for entry in list {
