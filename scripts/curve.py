@@ -4,7 +4,8 @@
 Usage: scripts/curve.py METRIC EVERY RUN_DIR [RUN_DIR ...]
   METRIC  'return' (the cycle's mean return), 'length', or a task metric such as
           success, distance or goals_reached (the cycle's mean over finished episodes)
-  EVERY   one row per this many environment steps (the last cycle at or below each mark)
+  EVERY   one row per this many environment steps: the mean over the cycles in that window,
+          weighted by the episodes each cycle finished
 
 One column per run; docs/results.md quotes its output.
 """
@@ -24,7 +25,7 @@ def series(run, metric):
             else:
                 value = cycle.get("metrics", {}).get(metric)
             if value is not None:
-                points.append((cycle["steps"], value))
+                points.append((cycle["steps"], value, cycle.get("cycle_episodes", 1)))
     return points
 
 
@@ -40,8 +41,9 @@ def main():
     while mark <= last + every - 1:
         row = []
         for points in curves:
-            below = [v for s, v in points if s <= mark]
-            row.append(f"{below[-1]:.3f}" if below else "")
+            window = [(v, n) for s, v, n in points if mark - every < s <= mark and n > 0]
+            weight = sum(n for _, n in window)
+            row.append(f"{sum(v * n for v, n in window) / weight:.3f}" if weight else "")
         print(f"| {min(mark, last):,} | " + " | ".join(row) + " |")
         mark += every
 

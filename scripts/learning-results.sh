@@ -52,13 +52,17 @@ declare -A EXPERIMENTS=(
   # In-hand manipulation with 11 discrete bins per actuator and the shadow-small brain model.
   [ManipulateBlockDiscrete-v0-shadow]="ManipulateBlockDiscrete-v0|300000|--preset mujoco --distribution multi-categorical --model shadow-small --set gather.envs_per_worker=16 --set gather.horizon=128"
   [ManipulateBlockDiscrete-v0-shadow-1m]="ManipulateBlockDiscrete-v0|1000000|--preset mujoco --distribution multi-categorical --model shadow-small --set gather.envs_per_worker=16 --set gather.horizon=128"
+  # The same with an entropy bonus (exploration of the 20 x 11 choices) and the goal quaternion
+  # re-coded as a rotation matrix.
+  [ManipulateBlockDiscrete-v0-shadow-entropy]="ManipulateBlockDiscrete-v0|1000000|--preset mujoco --distribution multi-categorical --model shadow-small --sensation goal --set ppo.entropy_coef=0.01 --set gather.envs_per_worker=16 --set gather.horizon=128"
 )
 ORDER=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
   CartPoleNoVel-v1 CartPoleNoVel-v1-gru PendulumNoVel-v1 PendulumNoVel-v1-gru
   PendulumNoVel-v1-gru-1m HalfCheetah-v5 Hopper-v5 Walker2d-v5 InvertedPendulum-v5
   InvertedDoublePendulum-v5 InvertedDoublePendulum-v5-mujoco_beta
   InvertedDoublePendulum-v5-linear Ant-v5 Reacher-v5 Swimmer-v5 ReachAbsolute-v0-gru
-  ManipulateBlockDiscrete-v0-shadow ManipulateBlockDiscrete-v0-shadow-1m)
+  ManipulateBlockDiscrete-v0-shadow ManipulateBlockDiscrete-v0-shadow-1m
+  ManipulateBlockDiscrete-v0-shadow-entropy)
 experiments=("$@")
 [ ${#experiments[@]} -eq 0 ] && experiments=("${ORDER[@]}")
 for name in "${experiments[@]}"; do
