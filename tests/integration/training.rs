@@ -181,7 +181,7 @@ fn bad_training_input_exits_with_code_two_and_says_why() {
         ),
         (
             vec!["--model".into(), "enormous".into()],
-            "available models: deeper, deeper-gru, deeper-lstm, deeper-rnn, simple,",
+            "available models: deeper, deeper-gru, deeper-lstm, deeper-rnn, shadow, shadow-small, simple,",
         ),
         (
             vec![
