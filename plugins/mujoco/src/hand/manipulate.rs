@@ -19,18 +19,18 @@
 //! still to go as a quaternion (4) and the cube's linear and angular velocity (6).
 
 use angora_plugin_api::{
-    BodyDescription, Component, DType, MetricAggregate, MetricSpec, PluginError, Sensation,
-    SenseSpec, StepOutput, Task, TaskSpec,
+    BodyDescription, Component, MetricAggregate, MetricSpec, PluginError, Sensation, SenseSpec,
+    StepOutput, Task, TaskSpec,
 };
 use mujoco_rs::prelude::MjtObjBase;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use super::body::{FINGERS, PALM, fingertip_role};
+use super::body::PALM;
 use super::quat::{self, Quat};
 use super::rig::HandControl;
-use super::{Hand, HandOptions, Snapshot, Vision};
+use super::{CAMERA_ELEMENT, Hand, HandOptions, Snapshot, Vision, vision_sense};
 use crate::assets;
 
 /// Where the cube is dropped onto the palm (Gymnasium-Robotics' block start).
@@ -170,10 +170,7 @@ impl Task for ManipulateBlock {
                 camera: camera.then_some(config.image_size),
             },
         )?;
-        let mut tips = [0; 5];
-        for (tip, finger) in tips.iter_mut().zip(FINGERS) {
-            *tip = hand.rig().landmark(&fingertip_role(finger))?;
-        }
+        let tips = hand.fingertips()?;
         let palm = hand.rig().landmark(PALM)?;
         let joint = hand
             .sim()
@@ -182,14 +179,7 @@ impl Task for ManipulateBlock {
         let cube_qpos = hand.sim().model().jnt_qposadr()[joint] as usize;
         let cube_qvel = hand.sim().model().jnt_dofadr()[joint] as usize;
         let start = Snapshot::take(hand.sim());
-        let mut senses = vec![match config.vision {
-            Vision::Surrogate => SenseSpec::vector("vision", 7),
-            Vision::Camera => SenseSpec {
-                name: "vision".into(),
-                shape: vec![config.image_size, config.image_size, 3],
-                dtype: DType::U8,
-            },
-        }];
+        let mut senses = vec![vision_sense(config.vision, 7, config.image_size)];
         senses.extend(hand.body_senses(config.touch));
         senses.push(SenseSpec::vector("goal", 4));
         if config.asymmetric {
@@ -413,11 +403,7 @@ fn scene(config: &ManipulateBlockConfig, camera: bool) -> Result<String, PluginE
     let textures = assets::robotics_dir()?.join("textures");
     let texture = textures.join("block.png");
     let texture = texture.to_string_lossy();
-    let camera = if camera {
-        r#"<camera name="vision" pos="1 0.5 0.55" xyaxes="1 0 0 0 0.707 0.707" fovy="40"/>"#
-    } else {
-        ""
-    };
+    let camera = if camera { CAMERA_ELEMENT } else { "" };
     let [x, y, z] = CUBE_START;
     Ok(format!(
         r#"<option timestep="{timestep}"/>

@@ -38,6 +38,23 @@ pub enum Vision {
     Camera,
 }
 
+/// The scene camera of camera vision: above the fingertips, looking back and down at the palm
+/// (near (1, 0.96, 0.14)).
+pub const CAMERA_ELEMENT: &str =
+    r#"<camera name="vision" pos="1 0.5 0.55" xyaxes="1 0 0 0 0.707 0.707" fovy="40"/>"#;
+
+/// The declaration of the `vision` sense: `surrogate` values, or an RGB image.
+pub fn vision_sense(vision: Vision, surrogate: u32, image_size: u32) -> SenseSpec {
+    match vision {
+        Vision::Surrogate => SenseSpec::vector("vision", surrogate),
+        Vision::Camera => SenseSpec {
+            name: "vision".into(),
+            shape: vec![image_size, image_size, 3],
+            dtype: angora_plugin_api::DType::U8,
+        },
+    }
+}
+
 /// The hand, its scene and what the tasks share: actuation, senses, the random source.
 pub struct Hand {
     sim: Simulation,
@@ -238,6 +255,16 @@ impl Hand {
     pub fn settle(&mut self, steps: u32) {
         self.rig.hold(&mut self.sim);
         self.sim.raw_steps(steps * self.sim.frame_skip());
+    }
+
+    /// The five fingertip landmarks (first, middle, ring, little finger, thumb), or an error
+    /// naming the first the body does not offer.
+    pub fn fingertips(&self) -> Result<[usize; 5], PluginError> {
+        let mut tips = [0; 5];
+        for (tip, finger) in tips.iter_mut().zip(body::FINGERS) {
+            *tip = self.rig.landmark(&body::fingertip_role(finger))?;
+        }
+        Ok(tips)
     }
 
     /// The world positions of the landmarks `indices`, flattened.

@@ -23,9 +23,9 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use super::body::{FINGERS, PALM, fingertip_role};
+use super::body::PALM;
 use super::rig::HandControl;
-use super::{Hand, HandOptions, Snapshot, Vision, distance};
+use super::{CAMERA_ELEMENT, Hand, HandOptions, Snapshot, Vision, distance, vision_sense};
 
 /// Gymnasium-Robotics' HandReach starting pose (radians), by joint name without `robot0:`.
 const INITIAL_POSE: [(&str, f64); 24] = [
@@ -211,10 +211,7 @@ impl Task for Reach {
                 camera: camera.then_some(config.image_size),
             },
         )?;
-        let mut tips = [0; 5];
-        for (tip, finger) in tips.iter_mut().zip(FINGERS) {
-            *tip = hand.rig().landmark(&fingertip_role(finger))?;
-        }
+        let tips = hand.fingertips()?;
         let palm_index = hand.rig().landmark(PALM)?;
         // The starting pose: Gymnasium's HandReach joint angles for the joints the scene has,
         // settled under the actuators holding it (a body may constrain some joints).
@@ -233,14 +230,7 @@ impl Task for Reach {
         let start = Snapshot::take(hand.sim());
         let start_tips = hand.positions(&tips);
         let palm = hand.rig().position(hand.sim(), palm_index);
-        let mut senses = vec![match config.vision {
-            Vision::Surrogate => SenseSpec::vector("vision", 15),
-            Vision::Camera => SenseSpec {
-                name: "vision".into(),
-                shape: vec![config.image_size, config.image_size, 3],
-                dtype: angora_plugin_api::DType::U8,
-            },
-        }];
+        let mut senses = vec![vision_sense(config.vision, 15, config.image_size)];
         senses.extend(hand.body_senses(config.touch));
         senses.push(SenseSpec::vector("goal", if config.free { 5 } else { 15 }));
         let spec = TaskSpec {
@@ -423,12 +413,7 @@ impl Reach {
 /// The task's scene elements: a floor, a light, and (for camera vision) a camera looking
 /// down at the hand.
 fn scene(camera: bool) -> String {
-    let camera = if camera {
-        // Above the fingertips, looking back and down at the palm (near (1, 0.96, 0.14)).
-        r#"<camera name="vision" pos="1 0.5 0.55" xyaxes="1 0 0 0 0.707 0.707" fovy="40"/>"#
-    } else {
-        ""
-    };
+    let camera = if camera { CAMERA_ELEMENT } else { "" };
     format!(
         r#"<worldbody>
   <geom name="floor" pos="1 1 0" size="1 1 1" type="plane" condim="3" rgba="0.8 0.8 0.8 1"/>
