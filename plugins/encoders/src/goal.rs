@@ -1,5 +1,6 @@
 //! Goal re-coding: a goal orientation quaternion as a rotation matrix, its 6D representation,
-//! or a canonical quaternion.
+//! or a canonical quaternion; optionally relative to the current orientation (the rotation
+//! still to go) read from another sense.
 //!
 //! A unit quaternion and its negation are the same rotation, so a network that reads raw
 //! quaternions sees one goal at two far-apart points. The matrix and 6D codes (Zhou et al.,
@@ -44,6 +45,21 @@ pub struct GoalConfig {
     pub sense: String,
     /// The code to produce.
     pub mode: GoalMode,
+    /// If set, code the rotation still to go, `goal * conj(current)` (in the frame the two
+    /// quaternions are given in), instead of the goal itself; `current` is read from this
+    /// place. The task's senses are unchanged: this is the same information, arranged so that
+    /// a network need not learn quaternion products.
+    pub relative_to: Option<OrientationSource>,
+}
+
+/// Where a sense holds the current orientation quaternion `(w, x, y, z)`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OrientationSource {
+    /// The sense, e.g. `vision` (ManipulateBlock's surrogate vision: position 3, quaternion 4).
+    pub sense: String,
+    /// Index of the quaternion's `w` within the sense.
+    pub offset: u32,
 }
 
 impl Default for GoalConfig {
@@ -51,6 +67,7 @@ impl Default for GoalConfig {
         GoalConfig {
             sense: "goal".into(),
             mode: GoalMode::Matrix,
+            relative_to: None,
         }
     }
 }
@@ -60,6 +77,8 @@ pub struct GoalEncoder {
     config: GoalConfig,
     /// Position of the goal sense among the inputs, once configured.
     index: Option<usize>,
+    /// Position of the `relative_to` sense among the inputs, once configured.
+    current: Option<usize>,
 }
 
 /// The quaternion `(w, x, y, z)` scaled to unit length, or `None` if it has none.
@@ -84,6 +103,16 @@ fn matrix([w, x, y, z]: [f64; 4]) -> [f64; 9] {
     ]
 }
 
+/// The Hamilton product `a * b` of quaternions `(w, x, y, z)`.
+fn product([aw, ax, ay, az]: [f64; 4], [bw, bx, by, bz]: [f64; 4]) -> [f64; 4] {
+    [
+        aw * bw - ax * bx - ay * by - az * bz,
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+    ]
+}
+
 /// The representative of `q` and `-q` with `w > 0`, or on a tie the first non-zero of
 /// `x`, `y`, `z` positive.
 fn canonical(q: [f64; 4]) -> [f64; 4] {
@@ -98,9 +127,13 @@ impl Component for GoalEncoder {
 impl SensationEncoder for GoalEncoder {
     fn new(config: GoalConfig) -> Result<Self, PluginError> {
         check_sense_name(&config.sense)?;
+        if let Some(source) = &config.relative_to {
+            check_sense_name(&source.sense)?;
+        }
         Ok(GoalEncoder {
             config,
             index: None,
+            current: None,
         })
     }
 
@@ -115,6 +148,18 @@ impl SensationEncoder for GoalEncoder {
                 inputs[index].shape
             )));
         }
+        if let Some(source) = &self.config.relative_to {
+            let current = find_sense(inputs, &source.sense, "goal")?;
+            let len = inputs[current].len();
+            if source.offset as usize + 4 > len {
+                return Err(PluginError::unsupported(format!(
+                    "the goal encoder reads the current orientation from '{}' at offset {}, \
+                     but that sense has only {len} values (a quaternion needs 4)",
+                    source.sense, source.offset
+                )));
+            }
+            self.current = Some(current);
+        }
         let mut outputs = inputs.to_vec();
         outputs[index] = SenseSpec::vector(name.clone(), self.config.mode.output_len() as u32);
         self.index = Some(index);
@@ -127,12 +172,33 @@ impl SensationEncoder for GoalEncoder {
             .ok_or_else(|| PluginError::invalid_argument("encode called before configure"))?;
         let name = &self.config.sense;
         let values = sense_values(input, index, name, 4)?;
-        let q = unit(values).ok_or_else(|| {
+        let mut q = unit(values).ok_or_else(|| {
             PluginError::invalid_argument(format!(
                 "goal sense '{name}' holds {values:?}, which is not a rotation quaternion \
                  (zero or non-finite length)"
             ))
         })?;
+        if let (Some(source), Some(current)) = (&self.config.relative_to, self.current) {
+            let offset = source.offset as usize;
+            let values = input
+                .get(current)
+                .and_then(|v| v.get(offset..offset + 4))
+                .ok_or_else(|| {
+                    PluginError::invalid_argument(format!(
+                        "sense '{}' holds fewer than {} values",
+                        source.sense,
+                        offset + 4
+                    ))
+                })?;
+            let [w, x, y, z] = unit(values).ok_or_else(|| {
+                PluginError::invalid_argument(format!(
+                    "sense '{}' holds {values:?} at offset {offset}, which is not a rotation \
+                     quaternion (zero or non-finite length)",
+                    source.sense
+                ))
+            })?;
+            q = product(q, [w, -x, -y, -z]);
+        }
         pass_through(input, out, index);
         let buffer = &mut out.senses[index];
         buffer.clear();
@@ -254,6 +320,73 @@ mod tests {
         enc.encode(&input, &mut out).unwrap();
         assert_eq!(out.senses[0].as_slice(), &[1.0, 2.0]);
         assert_eq!(out.senses[1].len(), 9);
+    }
+
+    /// Encodes `goal` relative to the quaternion at offset 3 of a 7-value `vision` sense.
+    fn run_relative(goal: [f32; 4], current: [f32; 4]) -> Vec<f32> {
+        let mut enc = GoalEncoder::new(GoalConfig {
+            relative_to: Some(OrientationSource {
+                sense: "vision".into(),
+                offset: 3,
+            }),
+            ..GoalConfig::default()
+        })
+        .unwrap();
+        let inputs = [SenseSpec::vector("vision", 7), SenseSpec::vector("goal", 4)];
+        enc.configure(&inputs).unwrap();
+        let mut input = Sensation::with_senses(2);
+        let [w, x, y, z] = current;
+        input.set(0, &[0.1, 0.2, 0.3, w, x, y, z]);
+        input.set(1, &goal);
+        let mut out = Sensation::with_senses(2);
+        enc.encode(&input, &mut out).unwrap();
+        assert_eq!(out.senses[0].as_slice(), input.senses[0].as_slice());
+        out.senses[1].to_vec()
+    }
+
+    #[test]
+    fn relative_goals_code_the_rotation_still_to_go() {
+        let identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        let rz = [0.0, -1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        // At the goal: nothing to go, whatever the goal and the sign of either quaternion.
+        assert_close(&run_relative(QUARTER_Z, QUARTER_Z), &identity);
+        assert_close(&run_relative(QUARTER_Z, QUARTER_Z.map(|v| -v)), &identity);
+        // From the identity, the goal itself.
+        assert_close(&run_relative(QUARTER_Z, [1.0, 0.0, 0.0, 0.0]), &rz);
+        // Half a turn about z, from a quarter turn about z: another quarter turn about z.
+        assert_close(&run_relative([0.0, 0.0, 0.0, 1.0], QUARTER_Z), &rz);
+        // From a quarter turn about x back to the identity: a quarter turn about -x, which
+        // takes y to -z and z to y.
+        let rx_back = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0];
+        let quarter_x = [FRAC_1_SQRT_2, FRAC_1_SQRT_2, 0.0, 0.0];
+        assert_close(&run_relative([1.0, 0.0, 0.0, 0.0], quarter_x), &rx_back);
+    }
+
+    #[test]
+    fn relative_goals_need_a_quaternion_in_the_named_sense() {
+        let config = |sense: &str, offset| GoalConfig {
+            relative_to: Some(OrientationSource {
+                sense: sense.into(),
+                offset,
+            }),
+            ..GoalConfig::default()
+        };
+        let inputs = [SenseSpec::vector("vision", 7), SenseSpec::vector("goal", 4)];
+        let mut enc = GoalEncoder::new(config("vision", 4)).unwrap();
+        let err = enc.configure(&inputs).unwrap_err();
+        assert!(err.message.contains("offset 4"), "{err}");
+        assert!(err.message.contains("only 7 values"), "{err}");
+        let mut enc = GoalEncoder::new(config("touch", 0)).unwrap();
+        let err = enc.configure(&inputs).unwrap_err();
+        assert!(err.message.contains("'touch'"), "{err}");
+        assert!(GoalEncoder::new(config("", 0)).is_err());
+        let parsed: GoalConfig = serde_json::from_value(serde_json::json!(
+            {"relative_to": {"sense": "vision", "offset": 3}}
+        ))
+        .unwrap();
+        assert_eq!(parsed, config("vision", 3));
+        let bad = serde_json::json!({"relative_to": {"sense": "vision", "index": 3}});
+        assert!(serde_json::from_value::<GoalConfig>(bad).is_err());
     }
 
     #[test]
