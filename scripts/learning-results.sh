@@ -58,7 +58,8 @@ declare -A EXPERIMENTS=(
   # The goal re-coded as the rotation still to go (examples/configs/manipulate-relative-goal.toml)
   # with the feed-forward `simple` model, which trains about 10x faster than shadow-small here.
   # -e4: 4 epochs of minibatches of 512 on 2 x 8 x 256 steps and an entropy bonus of 0.01, run
-  # to 3M steps and then extended with `angora resume RUN_DIR --steps 14000000` (docs/results.md).
+  # to 3M steps and then extended with `angora resume RUN_DIR --steps 22000000` (docs/results.md).
+  # Without -e4: 10 epochs of minibatches of 1024 on 2 x 16 x 256 steps, entropy bonus 0.001.
   [ManipulateBlockDiscrete-v0-relative-e4]="ManipulateBlockDiscrete-v0|3000000|examples/configs/manipulate-relative-goal.toml --preset mujoco --distribution multi-categorical --model simple --workers 2 --set gather.envs_per_worker=8 --set gather.horizon=256 --set ppo.minibatch_size=512 --set ppo.epochs=4 --set ppo.entropy_coef=0.01"
   [ManipulateBlockDiscrete-v0-relative]="ManipulateBlockDiscrete-v0|7000000|examples/configs/manipulate-relative-goal.toml --preset mujoco --distribution multi-categorical --model simple --workers 2 --set gather.envs_per_worker=16 --set gather.horizon=256 --set ppo.minibatch_size=1024 --set ppo.epochs=10 --set ppo.entropy_coef=0.001"
 )
