@@ -105,29 +105,41 @@ fn missing_hand_assets_say_how_to_install_them() {
     }
 }
 
-#[test]
-fn a_short_training_run_on_discrete_manipulation_with_the_shadow_model_completes() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
-    let outcome = run(isolated_angora().args([
+/// Trains a few steps of discrete manipulation (8 environments, multi-categorical) into `out`
+/// with the extra arguments, and checks that it succeeded.
+fn train_manipulation_briefly(out: &std::path::Path, extra: &[&str]) {
+    let mut args = vec![
         "-q",
         "train",
-        "--task",
-        "ManipulateBlockDiscreteAsymmetric-v0",
-        "--model",
-        "shadow-small",
         "--distribution",
         "multi-categorical",
-        "--steps",
-        "512",
-        "--set",
-        "gather.horizon=64",
         "--set",
         "gather.envs_per_worker=8",
         "--out",
         out.to_str().unwrap(),
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    let outcome = run(isolated_angora().args(&args));
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
+}
+
+#[test]
+fn a_short_training_run_on_discrete_manipulation_with_the_shadow_model_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train_manipulation_briefly(
+        &out,
+        &[
+            "--task",
+            "ManipulateBlockDiscreteAsymmetric-v0",
+            "--model",
+            "shadow-small",
+            "--steps",
+            "512",
+            "--set",
+            "gather.horizon=64",
+        ],
+    );
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert!(metrics.contains("goals_reached"), "{metrics}");
 }
@@ -140,27 +152,22 @@ fn the_relative_goal_example_config_trains_and_its_run_evaluates() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let outcome = run(isolated_angora().args([
-        "-q",
-        "train",
-        config,
-        "--task",
-        "ManipulateBlockDiscrete-v0",
-        "--distribution",
-        "multi-categorical",
-        "--steps",
-        "256",
-        "--set",
-        "gather.horizon=32",
-        "--set",
-        "gather.envs_per_worker=8",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
-    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    train_manipulation_briefly(
+        &out,
+        &[
+            config,
+            "--task",
+            "ManipulateBlockDiscrete-v0",
+            "--steps",
+            "256",
+            "--set",
+            "gather.horizon=32",
+        ],
+    );
     let saved = std::fs::read_to_string(out.join("config.json")).unwrap();
     assert!(saved.contains("relative_to"), "{saved}");
-    // Evaluation rebuilds the encoder from the run's config: the goal is 9 values again.
+    // Evaluation rebuilds the encoder from the run's config (without it the goal would be 4
+    // values and the model's input would not match).
     let outcome =
         run(isolated_angora().args(["eval", out.to_str().unwrap(), "--episodes", "1", "--json"]));
     assert_eq!(outcome.code, Some(0), "{outcome:?}");

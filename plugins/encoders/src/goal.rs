@@ -88,6 +88,19 @@ fn unit(q: &[f32]) -> Option<[f64; 4]> {
     (norm.is_finite() && norm > 1e-12).then(|| q.map(|v| v / norm))
 }
 
+/// The unit quaternion of `values`, or an error naming the place they came from (for example
+/// "goal sense 'goal'"; built only on error, since this runs every step) when they have no
+/// length.
+fn rotation(values: &[f32], place: impl FnOnce() -> String) -> Result<[f64; 4], PluginError> {
+    unit(values).ok_or_else(|| {
+        PluginError::invalid_argument(format!(
+            "{} holds {values:?}, which is not a rotation quaternion (zero or non-finite \
+             length)",
+            place()
+        ))
+    })
+}
+
 /// The rotation matrix of a unit quaternion `(w, x, y, z)`, row-major.
 fn matrix([w, x, y, z]: [f64; 4]) -> [f64; 9] {
     [
@@ -139,7 +152,7 @@ impl SensationEncoder for GoalEncoder {
 
     fn configure(&mut self, inputs: &[SenseSpec]) -> Result<Vec<SenseSpec>, PluginError> {
         let name = &self.config.sense;
-        let index = find_sense(inputs, name, "goal")?;
+        let index = find_sense(inputs, name, "goal", "sense")?;
         let len = inputs[index].len();
         if len != 4 {
             return Err(PluginError::unsupported(format!(
@@ -149,7 +162,7 @@ impl SensationEncoder for GoalEncoder {
             )));
         }
         if let Some(source) = &self.config.relative_to {
-            let current = find_sense(inputs, &source.sense, "goal")?;
+            let current = find_sense(inputs, &source.sense, "goal", "relative_to.sense")?;
             let len = inputs[current].len();
             if source.offset as usize + 4 > len {
                 return Err(PluginError::unsupported(format!(
@@ -172,12 +185,7 @@ impl SensationEncoder for GoalEncoder {
             .ok_or_else(|| PluginError::invalid_argument("encode called before configure"))?;
         let name = &self.config.sense;
         let values = sense_values(input, index, name, 4)?;
-        let mut q = unit(values).ok_or_else(|| {
-            PluginError::invalid_argument(format!(
-                "goal sense '{name}' holds {values:?}, which is not a rotation quaternion \
-                 (zero or non-finite length)"
-            ))
-        })?;
+        let mut q = rotation(values, || format!("goal sense '{name}'"))?;
         if let (Some(source), Some(current)) = (&self.config.relative_to, self.current) {
             let offset = source.offset as usize;
             let values = input
@@ -190,12 +198,8 @@ impl SensationEncoder for GoalEncoder {
                         offset + 4
                     ))
                 })?;
-            let [w, x, y, z] = unit(values).ok_or_else(|| {
-                PluginError::invalid_argument(format!(
-                    "sense '{}' holds {values:?} at offset {offset}, which is not a rotation \
-                     quaternion (zero or non-finite length)",
-                    source.sense
-                ))
+            let [w, x, y, z] = rotation(values, || {
+                format!("sense '{}' at offset {offset}", source.sense)
             })?;
             q = product(q, [w, -x, -y, -z]);
         }
@@ -379,7 +383,17 @@ mod tests {
         let mut enc = GoalEncoder::new(config("touch", 0)).unwrap();
         let err = enc.configure(&inputs).unwrap_err();
         assert!(err.message.contains("'touch'"), "{err}");
+        assert!(err.message.contains("`relative_to.sense`"), "{err}");
         assert!(GoalEncoder::new(config("", 0)).is_err());
+        let mut enc = GoalEncoder::new(config("vision", 3)).unwrap();
+        enc.configure(&inputs).unwrap();
+        let mut input = Sensation::with_senses(2);
+        input.set(0, &[0.1, 0.2, 0.3, 0.0, 0.0, 0.0, 0.0]);
+        input.set(1, &QUARTER_Z);
+        let mut out = Sensation::with_senses(2);
+        let err = enc.encode(&input, &mut out).unwrap_err();
+        assert!(err.message.contains("'vision' at offset 3"), "{err}");
+        assert!(err.message.contains("not a rotation quaternion"), "{err}");
         let parsed: GoalConfig = serde_json::from_value(serde_json::json!(
             {"relative_to": {"sense": "vision", "offset": 3}}
         ))

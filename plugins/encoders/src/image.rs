@@ -223,7 +223,7 @@ impl SensationEncoder for ImageEncoder {
 
     fn configure(&mut self, inputs: &[SenseSpec]) -> Result<Vec<SenseSpec>, PluginError> {
         let name = &self.config.sense;
-        let index = find_sense(inputs, name, "image")?;
+        let index = find_sense(inputs, name, "image", "sense")?;
         let spec = &inputs[index];
         let &[in_height, in_width, in_channels] = spec.shape.as_slice() else {
             return Err(PluginError::unsupported(format!(

@@ -35,14 +35,19 @@ angora_plugin_api::register!(
 
 angora_plugin_api::export_plugin!();
 
-/// The position of the sense `name` among `inputs`, or an error that names it, the encoder
-/// and the senses that are there.
-fn find_sense(inputs: &[SenseSpec], name: &str, encoder: &str) -> Result<usize, PluginError> {
+/// The position of the sense `name` among `inputs`, or an error that names it, the encoder,
+/// the senses that are there and the config key (`key`) that chose it.
+fn find_sense(
+    inputs: &[SenseSpec],
+    name: &str,
+    encoder: &str,
+    key: &str,
+) -> Result<usize, PluginError> {
     inputs.iter().position(|s| s.name == name).ok_or_else(|| {
         let available: Vec<&str> = inputs.iter().map(|s| s.name.as_str()).collect();
         PluginError::unsupported(format!(
             "the {encoder} encoder reads the sense '{name}', which is not among the inputs \
-             {available:?} (choose another with the config key `sense`)"
+             {available:?} (choose another with the config key `{key}`)"
         ))
     })
 }

@@ -178,7 +178,7 @@ impl SensationEncoder for TouchEncoder {
 
     fn configure(&mut self, inputs: &[SenseSpec]) -> Result<Vec<SenseSpec>, PluginError> {
         let name = &self.config.sense;
-        let index = find_sense(inputs, name, "touch")?;
+        let index = find_sense(inputs, name, "touch", "sense")?;
         let len = inputs[index].len();
         let mut outputs = inputs.to_vec();
         outputs[index].dtype = DType::F32;
