@@ -13,6 +13,16 @@ bash scripts/setup-mujoco.sh
 # libEGL and Mesa for the hand tasks' camera vision, which the tests render (idempotent).
 bash scripts/setup-egl.sh
 
+# A cold run leaves about 5 GB in target/ (measured on a clean clone); say so up front rather
+# than fail with "No space left on device" twenty minutes in. A warning only: a warm target/
+# needs far less.
+mkdir -p target
+free_gb=$(df -P -BG target | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+if [ "${free_gb:-0}" -lt 6 ]; then
+    echo "warning: only ${free_gb} GB free on the disk that holds target/; a cold run of the" \
+        "test suite needs about 5 GB" >&2
+fi
+
 echo "== formatting"
 cargo fmt --all --check
 cargo fmt --all --check --manifest-path tests/fixtures/Cargo.toml
