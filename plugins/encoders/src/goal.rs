@@ -77,8 +77,8 @@ pub struct GoalEncoder {
     config: GoalConfig,
     /// Position of the goal sense among the inputs, once configured.
     index: Option<usize>,
-    /// Position of the `relative_to` sense among the inputs, once configured.
-    current: Option<usize>,
+    /// Position and length of the `relative_to` sense among the inputs, once configured.
+    current: Option<(usize, usize)>,
 }
 
 /// The quaternion `(w, x, y, z)` scaled to unit length, or `None` if it has none.
@@ -171,7 +171,7 @@ impl SensationEncoder for GoalEncoder {
                     source.sense, source.offset
                 )));
             }
-            self.current = Some(current);
+            self.current = Some((current, len));
         }
         let mut outputs = inputs.to_vec();
         outputs[index] = SenseSpec::vector(name.clone(), self.config.mode.output_len() as u32);
@@ -186,18 +186,10 @@ impl SensationEncoder for GoalEncoder {
         let name = &self.config.sense;
         let values = sense_values(input, index, name, 4)?;
         let mut q = rotation(values, || format!("goal sense '{name}'"))?;
-        if let (Some(source), Some(current)) = (&self.config.relative_to, self.current) {
+        if let (Some(source), Some((current, len))) = (&self.config.relative_to, self.current) {
             let offset = source.offset as usize;
-            let values = input
-                .get(current)
-                .and_then(|v| v.get(offset..offset + 4))
-                .ok_or_else(|| {
-                    PluginError::invalid_argument(format!(
-                        "sense '{}' holds fewer than {} values",
-                        source.sense,
-                        offset + 4
-                    ))
-                })?;
+            // configure checked that offset + 4 <= len, and sense_values that len values came.
+            let values = &sense_values(input, current, &source.sense, len)?[offset..offset + 4];
             let [w, x, y, z] = rotation(values, || {
                 format!("sense '{}' at offset {offset}", source.sense)
             })?;
@@ -394,6 +386,9 @@ mod tests {
         let err = enc.encode(&input, &mut out).unwrap_err();
         assert!(err.message.contains("'vision' at offset 3"), "{err}");
         assert!(err.message.contains("not a rotation quaternion"), "{err}");
+        input.set(0, &[0.1, 0.2, 0.3, 1.0, 0.0]);
+        let err = enc.encode(&input, &mut out).unwrap_err();
+        assert!(err.message.contains("'vision' holds 5 values"), "{err}");
         let parsed: GoalConfig = serde_json::from_value(serde_json::json!(
             {"relative_to": {"sense": "vision", "offset": 3}}
         ))
